@@ -1,0 +1,133 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { z } from 'zod';
+
+/**
+ * One validated, frozen configuration. Precedence: command-line flags, then
+ * environment ($TENANTGATE_DATA), then the --config file, then defaults.
+ * Relative paths in a config file are relative to that file.
+ */
+const fileSchema = z
+  .object({
+    host: z.string().min(1),
+    port: z.number().int().min(0).max(65535),
+    data: z.string().min(1),
+    tls: z
+      .object({
+        cert: z.string().min(1),
+        key: z.string().min(1),
+      })
+      .strict()
+      .nullable(),
+    /** Accept unencrypted connections too. Off by default: rows and session data cross the wire. */
+    allowPlaintext: z.boolean(),
+    logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
+    /** Largest query text accepted, in bytes (PostgreSQL has no such limit; parsing cost grows with size). */
+    maxQueryBytes: z.number().int().min(1024),
+    /** A client must finish startup and authentication within this time (PostgreSQL: authentication_timeout). */
+    authTimeoutMs: z.number().int().min(100),
+    /** How long a cached idle DuckDB instance stays open. */
+    instanceIdleMs: z.number().int().min(0),
+  })
+  .strict()
+  .partial();
+
+export type ConfigFile = z.infer<typeof fileSchema>;
+
+export interface Config {
+  readonly host: string;
+  readonly port: number;
+  readonly dataDir: string;
+  readonly tls: { readonly cert: string; readonly key: string } | null;
+  readonly allowPlaintext: boolean;
+  readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  readonly maxQueryBytes: number;
+  readonly authTimeoutMs: number;
+  readonly instanceIdleMs: number;
+}
+
+export interface ConfigFlags {
+  data?: string | undefined;
+  host?: string | undefined;
+  port?: string | number | undefined;
+  config?: string | undefined;
+}
+
+/** Where the repository's development certificates are (made by certs/make-dev-certs.sh). */
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+export const DEFAULTS: Config = Object.freeze({
+  host: '127.0.0.1',
+  port: 6432,
+  dataDir: './data',
+  tls: Object.freeze({
+    cert: path.join(repoRoot, 'certs', 'server.crt'),
+    key: path.join(repoRoot, 'certs', 'server.key'),
+  }),
+  allowPlaintext: false,
+  logLevel: 'info',
+  maxQueryBytes: 1024 * 1024,
+  authTimeoutMs: 60_000,
+  instanceIdleMs: 60_000,
+});
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+export function readConfigFile(file: string): ConfigFile {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new ConfigError(`cannot read config file ${file}: ${(e as NodeJS.ErrnoException).code ?? e}`);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (e) {
+    throw new ConfigError(`config file ${file} is not valid JSON: ${(e as Error).message}`);
+  }
+  const parsed = fileSchema.safeParse(json);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const where = issue.path.length ? issue.path.join('.') : '(top level)';
+    throw new ConfigError(`config file ${file}: ${where}: ${issue.message}`);
+  }
+  const base = path.dirname(path.resolve(file));
+  const c = parsed.data;
+  return {
+    ...c,
+    ...(c.data !== undefined && { data: path.resolve(base, c.data) }),
+    ...(c.tls && { tls: { cert: path.resolve(base, c.tls.cert), key: path.resolve(base, c.tls.key) } }),
+  };
+}
+
+function parsePort(p: string | number): number {
+  const n = typeof p === 'number' ? p : /^\d+$/.test(p) ? Number(p) : NaN;
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new ConfigError(`invalid port: ${p}`);
+  return n;
+}
+
+export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = process.env, overrides: ConfigFile = {}): Config {
+  const file = flags.config ? readConfigFile(flags.config) : {};
+  const merged = { ...file, ...overrides };
+  const dataDir = flags.data ?? env.TENANTGATE_DATA ?? merged.data ?? DEFAULTS.dataDir;
+  const tls = merged.tls === undefined ? DEFAULTS.tls : merged.tls;
+  const allowPlaintext = merged.allowPlaintext ?? DEFAULTS.allowPlaintext;
+  if (!tls && !allowPlaintext) {
+    throw new ConfigError('tls is null and allowPlaintext is false: no client could connect');
+  }
+  return Object.freeze({
+    host: flags.host ?? merged.host ?? DEFAULTS.host,
+    port: flags.port !== undefined ? parsePort(flags.port) : (merged.port ?? DEFAULTS.port),
+    dataDir: path.resolve(dataDir),
+    tls: tls ? Object.freeze({ ...tls }) : null,
+    allowPlaintext,
+    logLevel: merged.logLevel ?? DEFAULTS.logLevel,
+    maxQueryBytes: merged.maxQueryBytes ?? DEFAULTS.maxQueryBytes,
+    authTimeoutMs: merged.authTimeoutMs ?? DEFAULTS.authTimeoutMs,
+    instanceIdleMs: merged.instanceIdleMs ?? DEFAULTS.instanceIdleMs,
+  });
+}

@@ -1,0 +1,198 @@
+/**
+ * The tenants' DuckDB instances. An instance holds exactly one tenant's published
+ * snapshot, attached READ_ONLY under the tenant's id, and is locked down before any
+ * tenant SQL runs: external access off, extension autoinstall/autoload off,
+ * configuration locked, temp files in its own folder under the data directory.
+ *
+ * One instance per (snapshot, limits): concurrent opens of one file share one open,
+ * never two instances of one file. A query holds a lease; an instance whose snapshot
+ * was superseded closes when its last lease is released, and an idle one closes
+ * after `idleMs`. Connections are always closed before their instance.
+ */
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+import type { Logger } from 'pino';
+
+export interface InstanceLimits {
+  memoryLimit: string;
+  threads: number;
+}
+
+export interface InstanceSpec {
+  tenantId: string;
+  /** Absolute path of the tenant's current snapshot; null: the tenant has no data yet. */
+  snapshotPath: string | null;
+  limits: InstanceLimits;
+}
+
+export interface Lease {
+  readonly tenantId: string;
+  /** A new connection on the instance; close it (closeSync) when the query is done. */
+  connect(): Promise<DuckDBConnection>;
+  release(): void;
+}
+
+interface Entry {
+  key: string;
+  tenantId: string;
+  tempDir: string;
+  opening: Promise<DuckDBInstance>;
+  instance?: DuckDBInstance;
+  refs: number;
+  lastUsed: number;
+  superseded: boolean;
+  connections: Set<DuckDBConnection>;
+}
+
+export class InstanceCache {
+  private readonly entries = new Map<string, Entry>();
+  /** tenant id → key of its current entry */
+  private readonly current = new Map<string, string>();
+  private readonly sweeper: NodeJS.Timeout;
+
+  constructor(
+    private readonly opts: { tempRoot: string; idleMs: number; logger: Logger },
+  ) {
+    fs.mkdirSync(opts.tempRoot, { recursive: true, mode: 0o700 });
+    this.sweeper = setInterval(() => this.sweep(), Math.max(1000, Math.min(opts.idleMs, 30_000)));
+    this.sweeper.unref();
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  async acquire(spec: InstanceSpec): Promise<Lease> {
+    const key = [spec.tenantId, spec.snapshotPath ?? ':memory:', spec.limits.memoryLimit, spec.limits.threads].join('\0');
+    const prevKey = this.current.get(spec.tenantId);
+    if (prevKey !== undefined && prevKey !== key) {
+      const prev = this.entries.get(prevKey);
+      if (prev) {
+        prev.superseded = true;
+        if (prev.refs === 0) this.closeEntry(prev);
+      }
+    }
+    this.current.set(spec.tenantId, key);
+    let entry = this.entries.get(key);
+    if (!entry) {
+      const tempDir = path.join(this.opts.tempRoot, `${spec.tenantId}-${crypto.randomBytes(4).toString('hex')}`);
+      entry = {
+        key,
+        tenantId: spec.tenantId,
+        tempDir,
+        opening: this.open(spec, tempDir),
+        refs: 0,
+        lastUsed: Date.now(),
+        superseded: false,
+        connections: new Set(),
+      };
+      this.entries.set(key, entry);
+      const e = entry;
+      e.opening.then(
+        (inst) => (e.instance = inst),
+        () => {
+          this.entries.delete(key);
+          if (this.current.get(spec.tenantId) === key) this.current.delete(spec.tenantId);
+          fs.rmSync(tempDir, { recursive: true, force: true });
+        },
+      );
+    }
+    entry.refs++;
+    let instance: DuckDBInstance;
+    try {
+      instance = await entry.opening;
+    } catch (e) {
+      entry.refs--;
+      throw e;
+    }
+    return this.lease(entry, instance);
+  }
+
+  private lease(entry: Entry, instance: DuckDBInstance): Lease {
+    let released = false;
+    const mine = new Set<DuckDBConnection>();
+    return {
+      tenantId: entry.tenantId,
+      connect: async () => {
+        if (released) throw new Error('lease already released');
+        const conn = await instance.connect();
+        mine.add(conn);
+        entry.connections.add(conn);
+        return conn;
+      },
+      release: () => {
+        if (released) return;
+        released = true;
+        for (const c of mine) {
+          c.closeSync();
+          entry.connections.delete(c);
+        }
+        entry.refs--;
+        entry.lastUsed = Date.now();
+        if (entry.refs === 0 && entry.superseded) this.closeEntry(entry);
+      },
+    };
+  }
+
+  /**
+   * Opens the tenant's snapshot READ_ONLY through a hard link named `<tenant>.duckdb` in the
+   * instance's own folder: DuckDB names the catalog after the file, so the tenant's
+   * database is called after the tenant, and there is no other (writable) catalog. The link
+   * also keeps a superseded snapshot's data alive exactly as long as this instance needs
+   * it: the space is freed when the instance closes and its folder is removed.
+   */
+  private async open(spec: InstanceSpec, tempDir: string): Promise<DuckDBInstance> {
+    fs.mkdirSync(path.join(tempDir, 'spill'), { recursive: true, mode: 0o700 });
+    const started = performance.now();
+    const dbFile = path.join(tempDir, `${spec.tenantId}.duckdb`);
+    if (spec.snapshotPath) {
+      fs.linkSync(spec.snapshotPath, dbFile);
+    } else {
+      // No data yet: an empty database, so that queries such as SELECT 1 still run.
+      (await DuckDBInstance.create(dbFile)).closeSync();
+    }
+    const instance = await DuckDBInstance.create(dbFile, {
+      access_mode: 'READ_ONLY',
+      threads: String(spec.limits.threads),
+      memory_limit: spec.limits.memoryLimit,
+      temp_directory: path.join(tempDir, 'spill'),
+      enable_external_access: 'false',
+      autoinstall_known_extensions: 'false',
+      autoload_known_extensions: 'false',
+      allow_community_extensions: 'false',
+      allow_unsigned_extensions: 'false',
+      lock_configuration: 'true',
+    });
+    this.opts.logger.debug(
+      { tenant: spec.tenantId, ms: Math.round(performance.now() - started) },
+      'tenant instance opened',
+    );
+    return instance;
+  }
+
+  private closeEntry(entry: Entry): void {
+    if (this.entries.get(entry.key) !== entry) return;
+    this.entries.delete(entry.key);
+    if (this.current.get(entry.tenantId) === entry.key) this.current.delete(entry.tenantId);
+    const inst = entry.instance;
+    for (const c of entry.connections) c.closeSync();
+    entry.connections.clear();
+    if (inst) inst.closeSync();
+    fs.rmSync(entry.tempDir, { recursive: true, force: true });
+    this.opts.logger.debug({ tenant: entry.tenantId }, 'tenant instance closed');
+  }
+
+  /** Closes instances idle for longer than idleMs. */
+  sweep(now = Date.now()): void {
+    for (const e of [...this.entries.values()]) {
+      if (e.refs === 0 && e.instance && now - e.lastUsed >= this.opts.idleMs) this.closeEntry(e);
+    }
+  }
+
+  close(): void {
+    clearInterval(this.sweeper);
+    for (const e of [...this.entries.values()]) this.closeEntry(e);
+  }
+}

@@ -1,0 +1,121 @@
+/**
+ * The gateway: a TCP listener and everything a connection needs, started and stopped
+ * as one. Tests start it in-process on port 0; `tenantgate serve` runs it.
+ */
+import fs from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import type { TlsOptions } from 'pg-gateway';
+import type { Logger } from 'pino';
+import type { Config } from '../config/config.js';
+import { InstanceCache } from '../engine/instances.js';
+import { DuckdbParser } from '../engine/parser.js';
+import { TenantEngine } from '../engine/tenantEngine.js';
+import { Gate } from '../sql/gate.js';
+import { LiveRegistry } from '../tenants/liveRegistry.js';
+import { Authenticator, loadServerSecret } from './auth.js';
+import { CancelKeys } from './cancelKeys.js';
+import { handleConnection } from './connection.js';
+
+function toArrayBuffer(b: Buffer): ArrayBuffer {
+  return b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer;
+}
+
+function readTls(config: Config): TlsOptions | null {
+  if (!config.tls) return null;
+  const read = (file: string, what: string) => {
+    try {
+      return fs.readFileSync(file);
+    } catch (e) {
+      throw new Error(
+        `cannot read TLS ${what} ${file} (${(e as NodeJS.ErrnoException).code ?? e}); ` +
+          'run "sh certs/make-dev-certs.sh" for development certificates, or set tls.cert/tls.key',
+      );
+    }
+  };
+  return { cert: toArrayBuffer(read(config.tls.cert, 'certificate')), key: toArrayBuffer(read(config.tls.key, 'key')) };
+}
+
+export class Gateway {
+  private readonly server: net.Server;
+  private readonly sockets = new Set<net.Socket>();
+  private nextConnectionId = 1;
+
+  private constructor(
+    readonly config: Config,
+    private readonly logger: Logger,
+    private readonly parser: DuckdbParser,
+    private readonly instances: InstanceCache,
+    readonly live: LiveRegistry,
+    tls: TlsOptions | null,
+  ) {
+    const services = {
+      gate: new Gate(parser),
+      engine: new TenantEngine(live, instances),
+      dataDir: config.dataDir,
+      maxQueryBytes: config.maxQueryBytes,
+    };
+    const auth = new Authenticator(live, loadServerSecret(config.dataDir));
+    const cancelKeys = new CancelKeys();
+    this.server = net.createServer((socket) => {
+      this.sockets.add(socket);
+      const id = this.nextConnectionId++;
+      handleConnection(socket, {
+        id,
+        services,
+        auth,
+        cancelKeys,
+        tls,
+        allowPlaintext: config.allowPlaintext,
+        authTimeoutMs: config.authTimeoutMs,
+        logger,
+        onClose: () => this.sockets.delete(socket),
+      }).catch((e: unknown) => {
+        logger.warn({ conn: id, err: (e as Error).message }, 'connection failed');
+        socket.destroy();
+      });
+    });
+  }
+
+  static async start(config: Config, logger: Logger): Promise<Gateway> {
+    const tls = readTls(config);
+    fs.mkdirSync(config.dataDir, { recursive: true });
+    const tempRoot = path.join(config.dataDir, 'tmp', `gateway-${process.pid}`);
+    fs.rmSync(tempRoot, { recursive: true, force: true });
+    const parser = await DuckdbParser.create();
+    const instances = new InstanceCache({ tempRoot, idleMs: config.instanceIdleMs, logger });
+    const live = new LiveRegistry(config.dataDir);
+    await live.current(); // a corrupt registry stops the start, with its own message
+    const gw = new Gateway(config, logger, parser, instances, live, tls);
+    await new Promise<void>((resolve, reject) => {
+      gw.server.once('error', reject);
+      gw.server.listen(config.port, config.host, () => {
+        gw.server.off('error', reject);
+        resolve();
+      });
+    });
+    return gw;
+  }
+
+  /** The port actually listened on (useful with port 0). */
+  get port(): number {
+    const a = this.server.address();
+    return typeof a === 'object' && a ? a.port : this.config.port;
+  }
+
+  get openInstances(): number {
+    return this.instances.size;
+  }
+
+  /** Stops listening, closes every connection, then the DuckDB instances. */
+  async stop(): Promise<void> {
+    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    for (const s of this.sockets) s.destroy();
+    await closed;
+    // Let sessions see their sockets close (interrupt, release) before instances go.
+    await new Promise((r) => setImmediate(r));
+    this.instances.close();
+    this.parser.close();
+    fs.rmSync(path.join(this.config.dataDir, 'tmp', `gateway-${process.pid}`), { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,46 @@
+/**
+ * `tenantgate serve`: load the configuration, optionally create the demo tenants,
+ * start the gateway, stop it cleanly on SIGINT/SIGTERM.
+ */
+import path from 'node:path';
+import { loadConfig } from '../config/config.js';
+import { createDemo, psqlCommandLine } from '../tenants/demo.js';
+import { Registry } from '../tenants/registry.js';
+import { Gateway } from './gateway.js';
+import { createLogger } from './logger.js';
+
+export interface ServeOptions {
+  data?: string;
+  host?: string;
+  port?: string;
+  config?: string;
+  demo?: boolean;
+}
+
+export async function serveCommand(opts: ServeOptions): Promise<void> {
+  // DuckDB work runs on libuv's pool, 4 threads by default: four long queries would
+  // block every other query. Must be set before the pool starts.
+  process.env.UV_THREADPOOL_SIZE ??= '16';
+  const config = loadConfig({ data: opts.data, host: opts.host, port: opts.port, config: opts.config });
+  const logger = createLogger(config.logLevel);
+  const demo = opts.demo ? await createDemo(new Registry(config.dataDir), { ifMissing: true }) : [];
+  const gateway = await Gateway.start(config, logger);
+  logger.info({ host: config.host, port: gateway.port, data: config.dataDir, tls: !!config.tls, plaintext: config.allowPlaintext }, 'tenantgate listening');
+  if (demo.length > 0) {
+    const ca = path.relative(process.cwd(), path.join(path.dirname(config.tls?.cert ?? 'certs/server.crt'), 'ca.crt'));
+    const lines = demo.map((t) => `  ${psqlCommandLine(t, config.host, gateway.port, ca)}`);
+    process.stderr.write(`\ntenantgate is serving the demo tenants. Connect with psql:\n${lines.join('\n')}\n\n`);
+  }
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down');
+    gateway.stop().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
+}

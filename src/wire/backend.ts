@@ -1,0 +1,206 @@
+/**
+ * Backend (server → client) messages of the PostgreSQL protocol, version 3.0.
+ * Pure: no I/O, no logging. Messages are appended to one growing buffer so that a
+ * batch of DataRows leaves as one write.
+ * https://www.postgresql.org/docs/current/protocol-message-formats.html
+ */
+
+export interface FieldDescription {
+  name: string;
+  tableOid: number;
+  columnAttr: number;
+  typeOid: number;
+  typeLen: number;
+  typeMod: number;
+  format: 0 | 1;
+}
+
+export type TransactionStatus = 'I' | 'T' | 'E';
+
+export interface ErrorFields {
+  severity: string;
+  code: string;
+  message: string;
+  detail?: string | undefined;
+  hint?: string | undefined;
+  position?: number | undefined;
+}
+
+export class BackendWriter {
+  private buf: Buffer;
+  private len = 0;
+  /** Start of the message being written, for patching its length. */
+  private msgStart = -1;
+
+  constructor(initialSize = 16 * 1024) {
+    this.buf = Buffer.allocUnsafe(initialSize);
+  }
+
+  get length(): number {
+    return this.len;
+  }
+
+  /** Returns the bytes written so far and starts over. */
+  take(): Buffer {
+    const out = Buffer.from(this.buf.subarray(0, this.len));
+    this.len = 0;
+    return out;
+  }
+
+  private ensure(n: number): void {
+    if (this.len + n <= this.buf.length) return;
+    let size = this.buf.length * 2;
+    while (size < this.len + n) size *= 2;
+    const next = Buffer.allocUnsafe(size);
+    this.buf.copy(next, 0, 0, this.len);
+    this.buf = next;
+  }
+
+  private begin(type: number): void {
+    this.ensure(5);
+    this.buf[this.len] = type;
+    this.msgStart = this.len + 1;
+    this.len += 5;
+  }
+
+  private end(): this {
+    this.buf.writeInt32BE(this.len - this.msgStart, this.msgStart);
+    this.msgStart = -1;
+    return this;
+  }
+
+  private int16(n: number): void {
+    this.ensure(2);
+    this.buf.writeInt16BE(n, this.len);
+    this.len += 2;
+  }
+
+  private int32(n: number): void {
+    this.ensure(4);
+    this.buf.writeInt32BE(n | 0, this.len);
+    this.len += 4;
+  }
+
+  private cstring(s: string): void {
+    this.ensure(s.length * 3 + 1);
+    this.len += this.buf.write(s, this.len, 'utf8');
+    this.buf[this.len++] = 0;
+  }
+
+  authenticationOk(): this {
+    this.begin(0x52); // 'R'
+    this.int32(0);
+    return this.end();
+  }
+
+  parameterStatus(name: string, value: string): this {
+    this.begin(0x53); // 'S'
+    this.cstring(name);
+    this.cstring(value);
+    return this.end();
+  }
+
+  backendKeyData(processId: number, secretKey: number): this {
+    this.begin(0x4b); // 'K'
+    this.int32(processId);
+    this.int32(secretKey);
+    return this.end();
+  }
+
+  readyForQuery(status: TransactionStatus): this {
+    this.begin(0x5a); // 'Z'
+    this.ensure(1);
+    this.buf[this.len++] = status.charCodeAt(0);
+    return this.end();
+  }
+
+  rowDescription(fields: readonly FieldDescription[]): this {
+    this.begin(0x54); // 'T'
+    this.int16(fields.length);
+    for (const f of fields) {
+      this.cstring(f.name);
+      this.int32(f.tableOid);
+      this.int16(f.columnAttr);
+      this.int32(f.typeOid);
+      this.int16(f.typeLen);
+      this.int32(f.typeMod);
+      this.int16(f.format);
+    }
+    return this.end();
+  }
+
+  /** DataRow, text format; null is SQL NULL. */
+  dataRow(values: readonly (string | null)[]): this {
+    this.beginDataRow(values.length);
+    for (const v of values) {
+      if (v === null) this.nullField();
+      else this.textField(v);
+    }
+    return this.endDataRow();
+  }
+
+  /** Field-by-field DataRow for the hot path: no array per row. */
+  beginDataRow(columns: number): this {
+    this.begin(0x44); // 'D'
+    this.int16(columns);
+    return this;
+  }
+
+  nullField(): this {
+    this.int32(-1);
+    return this;
+  }
+
+  textField(s: string): this {
+    this.ensure(4 + s.length * 3);
+    const at = this.len;
+    const n = this.buf.write(s, at + 4, 'utf8');
+    this.buf.writeInt32BE(n, at);
+    this.len = at + 4 + n;
+    return this;
+  }
+
+  endDataRow(): this {
+    return this.end();
+  }
+
+  commandComplete(tag: string): this {
+    this.begin(0x43); // 'C'
+    this.cstring(tag);
+    return this.end();
+  }
+
+  emptyQueryResponse(): this {
+    this.begin(0x49); // 'I'
+    return this.end();
+  }
+
+  errorResponse(e: ErrorFields): this {
+    this.begin(0x45); // 'E'
+    this.noticeFields(e);
+    return this.end();
+  }
+
+  noticeResponse(e: ErrorFields): this {
+    this.begin(0x4e); // 'N'
+    this.noticeFields(e);
+    return this.end();
+  }
+
+  private noticeFields(e: ErrorFields): void {
+    const field = (code: string, value: string) => {
+      this.ensure(1);
+      this.buf[this.len++] = code.charCodeAt(0);
+      this.cstring(value);
+    };
+    field('S', e.severity);
+    field('V', e.severity);
+    field('C', e.code);
+    field('M', e.message);
+    if (e.detail !== undefined) field('D', e.detail);
+    if (e.hint !== undefined) field('H', e.hint);
+    if (e.position !== undefined) field('P', String(e.position));
+    this.ensure(1);
+    this.buf[this.len++] = 0;
+  }
+}
