@@ -40,6 +40,7 @@ export class Gateway {
   private readonly server: net.Server;
   private readonly sockets = new Set<net.Socket>();
   private nextConnectionId = 1;
+  private readonly stats = { running: 0 };
 
   private constructor(
     readonly config: Config,
@@ -54,6 +55,7 @@ export class Gateway {
       engine: new TenantEngine(live, instances),
       dataDir: config.dataDir,
       maxQueryBytes: config.maxQueryBytes,
+      stats: this.stats,
     };
     const auth = new Authenticator(live, loadServerSecret(config.dataDir));
     const cancelKeys = new CancelKeys();
@@ -101,6 +103,11 @@ export class Gateway {
   get port(): number {
     const a = this.server.address();
     return typeof a === 'object' && a ? a.port : this.config.port;
+  }
+
+  /** Queries executing in DuckDB right now. */
+  get runningQueries(): number {
+    return this.stats.running;
   }
 
   get openInstances(): number {

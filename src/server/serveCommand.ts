@@ -26,6 +26,7 @@ export async function serveCommand(opts: ServeOptions): Promise<void> {
   const demo = opts.demo ? await createDemo(new Registry(config.dataDir), { ifMissing: true }) : [];
   const gateway = await Gateway.start(config, logger);
   logger.info({ host: config.host, port: gateway.port, data: config.dataDir, tls: !!config.tls, plaintext: config.allowPlaintext }, 'tenantgate listening');
+  process.stderr.write(`tenantgate listening on ${config.host}:${gateway.port} (data: ${config.dataDir})\n`);
   if (demo.length > 0) {
     const ca = path.relative(process.cwd(), path.join(path.dirname(config.tls?.cert ?? 'certs/server.crt'), 'ca.crt'));
     const lines = demo.map((t) => `  ${psqlCommandLine(t, config.host, gateway.port, ca)}`);

@@ -24,6 +24,8 @@ export interface SessionServices {
   engine: TenantEngine;
   dataDir: string;
   maxQueryBytes: number;
+  /** Live counters the gateway exposes (queries running now). */
+  stats: { running: number };
 }
 
 export interface SessionIdentity {
@@ -162,6 +164,7 @@ export class Session {
       const conn = await lease.connect();
       active.conn = conn;
       let finished = false;
+      this.services.stats.running++;
       try {
         const rows = yield* streamSelect(conn, verdict.sql, w, active, {
           timeZone: this.settings.get('TimeZone'),
@@ -170,6 +173,7 @@ export class Session {
         finished = true;
         this.log.info({ rows, ms: Math.round(performance.now() - started) }, 'query done');
       } finally {
+        this.services.stats.running--;
         if (!finished) conn.interrupt();
         active.conn = null;
         conn.closeSync();

@@ -41,11 +41,15 @@ function only(name: string, allowed: string[], hint: string) {
   };
 }
 
+const ZONES = new Map(Intl.supportedValuesOf('timeZone').map((z) => [z.toLowerCase(), z]));
+
 export function checkTimeZone(v: string): string {
   const upper = v.toUpperCase();
   if (upper === 'UTC' || upper === 'GMT' || upper === 'Z' || upper === 'ZULU') return 'UTC';
   try {
-    return new Intl.DateTimeFormat('en-US', { timeZone: v }).resolvedOptions().timeZone;
+    new Intl.DateTimeFormat('en-US', { timeZone: v });
+    // Keep the name as the user wrote it (as PostgreSQL does), in its canonical case.
+    return ZONES.get(v.toLowerCase()) ?? v;
   } catch {
     throw new PgError(SqlState.InvalidParameterValue, `invalid value for parameter "TimeZone": "${v}"`);
   }

@@ -1,0 +1,87 @@
+import fs from 'node:fs';
+import net from 'node:net';
+import postgres from 'postgres';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { pgConnect, rawTypes } from './support/clients.js';
+import { addTestTenant, startGateway, type TestGateway } from './support/gateway.js';
+
+const PW = 'cancel-test-password';
+/** Runs for minutes unless interrupted. */
+const LONG = 'SELECT sum(a.i * b.i) AS s FROM range(100000000) a(i), range(100000) b(i)';
+
+async function until(cond: () => boolean, ms = 10_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error('condition not reached');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+describe('cancel, timeout and disconnect', () => {
+  let gw: TestGateway;
+  beforeAll(async () => {
+    gw = await startGateway();
+    await addTestTenant(gw.registry, 'acme', PW);
+  });
+  afterAll(() => gw.stop());
+
+  it('cancels a running query with 57014 when the client sends CancelRequest, and the session goes on', async () => {
+    const sql = postgres({
+      host: '127.0.0.1', port: gw.port, database: 'acme', username: 'acme', password: PW,
+      ssl: { ca: fs.readFileSync(gw.caFile) }, max: 1, fetch_types: false,
+    });
+    const q = sql.unsafe(LONG).simple();
+    const result = q.then(() => null, (e: postgres.PostgresError) => e);
+    await until(() => gw.gateway.runningQueries === 1);
+    await q.cancel();
+    const e = await result;
+    expect(e?.code).toBe('57014');
+    expect(e?.message).toBe('canceling statement due to user request');
+    await until(() => gw.gateway.runningQueries === 0);
+    expect((await sql.unsafe('SELECT 5 AS five').simple()).map((r) => ({ ...r }))).toEqual([{ five: 5 }]);
+    await sql.end();
+  });
+
+  it('ignores a CancelRequest with the wrong secret key', async () => {
+    const c = await pgConnect(gw, { tenant: 'acme', password: PW }, { types: rawTypes });
+    const pid = (c as unknown as { processID: number }).processID;
+    await c.query("SET statement_timeout = '1500ms'");
+    const running = c.query(LONG).then(() => null, (e: Error) => e);
+    await until(() => gw.gateway.runningQueries === 1);
+    await new Promise<void>((resolve) => {
+      const s = net.connect(gw.port, '127.0.0.1', () => {
+        const m = Buffer.alloc(16);
+        m.writeInt32BE(16, 0);
+        m.writeInt32BE(80877102, 4);
+        m.writeInt32BE(pid, 8);
+        m.writeInt32BE(12345, 12);
+        s.end(m);
+      });
+      s.on('close', () => resolve());
+    });
+    // Not cancelled by the wrong key: it runs on until its own timeout.
+    expect((await running)?.message).toBe('canceling statement due to statement timeout');
+    await c.end();
+  });
+
+  it('stops a query at statement_timeout with 57014', async () => {
+    const c = await pgConnect(gw, { tenant: 'acme', password: PW }, { types: rawTypes });
+    await c.query("SET statement_timeout = '300ms'");
+    await expect(c.query(LONG)).rejects.toMatchObject({
+      code: '57014',
+      message: 'canceling statement due to statement timeout',
+    });
+    await c.query('RESET statement_timeout');
+    expect((await c.query('SELECT 1 AS one')).rows).toEqual([{ one: '1' }]);
+    await c.end();
+  });
+
+  it('stops the query of a client that hangs up', async () => {
+    const c = await pgConnect(gw, { tenant: 'acme', password: PW }, { types: rawTypes });
+    const q = c.query(LONG).catch(() => null);
+    await until(() => gw.gateway.runningQueries === 1);
+    (c as unknown as { connection: { stream: net.Socket } }).connection.stream.destroy();
+    await until(() => gw.gateway.runningQueries === 0);
+    await q;
+  });
+});
