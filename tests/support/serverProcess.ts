@@ -33,7 +33,11 @@ export async function startServerProcess(dataDir: string, config: Record<string,
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
   const port = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server did not start:\n${out}`)), 30_000);
+    const fail = (e: Error) => {
+      child.kill('SIGKILL');
+      reject(e);
+    };
+    const timer = setTimeout(() => fail(new Error(`server did not start:\n${out}`)), 30_000);
     const check = () => {
       const m = /tenantgate listening on [^\s]+:(\d+)/.exec(out);
       if (m) {

@@ -1,0 +1,51 @@
+import { describe, expect, it } from 'vitest';
+import { BackendWriter } from './backend.js';
+
+/** Builds a message independently of the writer under test: type, Int32 length, body. */
+function msg(type: string, ...parts: (Buffer | string | number[])[]): Buffer {
+  const body = Buffer.concat(parts.map((p) => (typeof p === 'string' ? Buffer.from(p + '\0') : Array.isArray(p) ? Buffer.from(p) : p)));
+  const head = Buffer.alloc(5);
+  head.write(type, 0, 'latin1');
+  head.writeInt32BE(body.length + 4, 1);
+  return Buffer.concat([head, body]);
+}
+const i16 = (n: number) => { const b = Buffer.alloc(2); b.writeInt16BE(n); return b; };
+const i32 = (n: number) => { const b = Buffer.alloc(4); b.writeInt32BE(n); return b; };
+
+describe('BackendWriter', () => {
+  it('encodes ReadyForQuery, CommandComplete, EmptyQueryResponse and ParameterStatus byte for byte', () => {
+    const w = new BackendWriter(8);
+    w.readyForQuery('T').commandComplete('SELECT 3').emptyQueryResponse().parameterStatus('TimeZone', 'UTC');
+    expect(w.take()).toEqual(
+      Buffer.concat([msg('Z', [0x54]), msg('C', 'SELECT 3'), msg('I'), msg('S', 'TimeZone', 'UTC')]),
+    );
+  });
+
+  it('encodes RowDescription and DataRow with NULL and multi-byte text', () => {
+    const w = new BackendWriter(4);
+    w.rowDescription([{ name: 'prodüct', tableOid: 0, columnAttr: 0, typeOid: 25, typeLen: -1, typeMod: -1, format: 0 }]);
+    w.dataRow(['☕', null]);
+    const name = Buffer.from('prodüct\0');
+    expect(w.take()).toEqual(
+      Buffer.concat([
+        msg('T', i16(1), name, i32(0), i16(0), i32(25), i16(-1), i32(-1), i16(0)),
+        msg('D', i16(2), i32(3), Buffer.from('☕'), i32(-1)),
+      ]),
+    );
+  });
+
+  it('encodes ErrorResponse fields in order, with position as text', () => {
+    const w = new BackendWriter();
+    w.errorResponse({ severity: 'ERROR', code: '42601', message: 'syntax error', hint: 'h', position: 7 });
+    expect(w.take()).toEqual(
+      msg('E', 'SERROR', 'VERROR', 'C42601', 'Msyntax error', 'Hh', 'P7', [0]),
+    );
+  });
+
+  it('encodes BackendKeyData and starts over after take()', () => {
+    const w = new BackendWriter();
+    w.backendKeyData(7, -2);
+    expect(w.take()).toEqual(msg('K', i32(7), i32(-2)));
+    expect(w.length).toBe(0);
+  });
+});
