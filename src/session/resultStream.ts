@@ -9,6 +9,8 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { PgError } from '../errors/PgError.js';
 import { SqlState } from '../errors/sqlstate.js';
+import { renameColumns } from '../sql/columnNames.js';
+import type { Verdict } from '../sql/gate.js';
 import type { BackendWriter, FieldDescription } from '../wire/backend.js';
 import { pgFieldTypeFor } from '../wire/pgTypes.js';
 import { textEncoderFor, type TextFormatSettings } from '../wire/textFormat.js';
@@ -35,17 +37,17 @@ export class ActiveQuery {
 
 export async function* streamSelect(
   conn: DuckDBConnection,
-  sql: string,
+  verdict: Verdict,
   w: BackendWriter,
   active: ActiveQuery,
   format: TextFormatSettings,
 ): AsyncGenerator<Uint8Array, number> {
   active.throwIfInterrupted();
-  const result = await conn.stream(sql);
+  const result = await conn.stream(verdict.sql);
   active.throwIfInterrupted();
   const columnCount = result.columnCount;
   const types = result.columnTypes();
-  const names = result.columnNames();
+  const names = renameColumns(result.columnNames(), verdict.columnNames);
   const fields: FieldDescription[] = types.map((t, i) => {
     const pg = pgFieldTypeFor(t);
     return { name: names[i]!, tableOid: 0, columnAttr: 0, typeOid: pg.oid, typeLen: pg.typlen, typeMod: pg.typmod, format: 0 };

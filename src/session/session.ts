@@ -166,7 +166,7 @@ export class Session {
       let finished = false;
       this.services.stats.running++;
       try {
-        const rows = yield* streamSelect(conn, verdict.sql, w, active, {
+        const rows = yield* streamSelect(conn, verdict, w, active, {
           timeZone: this.settings.get('TimeZone'),
           extraFloatDigits: Number(this.settings.get('extra_float_digits')),
         });

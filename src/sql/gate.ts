@@ -12,6 +12,7 @@
  */
 import { PgError } from '../errors/PgError.js';
 import { SqlState } from '../errors/sqlstate.js';
+import { pgColumnNames, type ColumnNames } from './columnNames.js';
 import type { Token } from './lexer.js';
 
 /** The engine's parser, injected so that sql/ does not depend on engine/. */
@@ -25,6 +26,8 @@ export interface EngineParser {
 export interface Verdict {
   /** The SQL to execute, regenerated from the engine's AST. */
   sql: string;
+  /** PostgreSQL's names for unnamed result columns. */
+  columnNames: ColumnNames;
 }
 
 /** Statements that change data or schema: refused as in a read-only transaction. */
@@ -133,6 +136,6 @@ export class Gate {
     checkTableFunctions(statements[0]);
     // The AST is passed back as DuckDB produced it (never re-serialised by JSON.stringify),
     // so no number in it is changed on the way.
-    return { sql: await this.parser.deserialize(json) };
+    return { sql: await this.parser.deserialize(json), columnNames: pgColumnNames(statements[0]) };
   }
 }
