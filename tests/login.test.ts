@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { setTenantStatus } from '../src/tenants/registry.js';
+import { addUser, setTenantStatus } from '../src/tenants/registry.js';
 import { pgConnect } from './support/clients.js';
 import { addTestTenant, startGateway, type TestGateway } from './support/gateway.js';
 
@@ -109,6 +109,20 @@ describe('login', () => {
     const c = await pgConnect(gw, { tenant: 'frozen', password: PW });
     await c.end();
     await setTenantStatus(gw.registry, 'frozen', 'suspended');
+  });
+
+  it('ends an open session of a tenant that gets suspended, at its next statement', async () => {
+    const c = await pgConnect(gw, { tenant: 'acme', password: PW });
+    expect((await c.query('SELECT 1 AS one')).rows).toEqual([{ one: 1 }]);
+    // Other registry changes leave the session alone.
+    await addUser(gw.registry, 'acme', 'bob', 'bob-password-1');
+    expect((await c.query('SELECT 2 AS two')).rows).toEqual([{ two: 2 }]);
+    await setTenantStatus(gw.registry, 'acme', 'suspended');
+    try {
+      await expect(c.query('SELECT 3')).rejects.toMatchObject({ code: '28000', message: 'tenant "acme" is suspended' });
+    } finally {
+      await setTenantStatus(gw.registry, 'acme', 'active');
+    }
   });
 
   it('refuses plaintext when TLS is required', async () => {

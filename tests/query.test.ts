@@ -168,6 +168,25 @@ describe('queries over the simple protocol', () => {
     await globex.end();
   });
 
+  it('never mixes tenants under concurrent load', async () => {
+    const clients = await Promise.all(
+      ['acme', 'globex', 'acme', 'globex'].map((t) => pgConnect(gw, { tenant: t, password: PW }, { types: rawTypes })),
+    );
+    const expected = ['acme widget', 'globex gadget', 'acme widget', 'globex gadget'];
+    const rounds = await Promise.all(
+      clients.map(async (c, i) => {
+        const seen = new Set<string>();
+        for (let k = 0; k < 25; k++) {
+          const r = await c.query(`SELECT product FROM orders WHERE order_id % 7 = ${k % 7} LIMIT 50`);
+          for (const row of r.rows) seen.add(row.product);
+        }
+        return [i, [...seen]] as const;
+      }),
+    );
+    for (const [i, seen] of rounds) expect(seen).toEqual([expected[i]]);
+    await Promise.all(clients.map((c) => c.end()));
+  });
+
   it('works with postgres.js over the simple protocol', async () => {
     const sql = postgres({
       host: '127.0.0.1', port: gw.port, database: 'acme', username: 'acme', password: PW,
