@@ -69,10 +69,6 @@ import {
   float4ShortestText,
   float8ShortestText,
   intervalText,
-  isSupportedTimeZone,
-  printfG,
-  quoteArrayElement,
-  quoteRecordField,
   textEncoderFor,
   type TextFormatSettings,
 } from './textFormat.js';
@@ -241,31 +237,7 @@ describe('floats', () => {
     expect(enc(FLOAT, Math.fround(x))).toBe(text);
   });
 
-  it('reads back as the same float4, in at most nine digits', () => {
-    const f = new Float32Array(1);
-    const u = new Uint32Array(f.buffer);
-    for (let i = 1; i < 20000; i++) {
-      u[0] = Math.imul(i, 2654435761) >>> 0;
-      const x = f[0]!;
-      if (!Number.isFinite(x)) continue;
-      const text = float4ShortestText(x);
-      expect(Math.fround(Number(text))).toBe(x);
-      expect(text.replace(/^-|e.*$|\./g, '').replace(/^0+/, '').length).toBeLessThanOrEqual(9);
-    }
-  });
-
   it('uses printf %g with extra_float_digits <= 0', () => {
-    expect(printfG(0.1, 15)).toBe('0.1');
-    expect(printfG(1 / 3, 15)).toBe('0.333333333333333');
-    expect(printfG(1e16, 15)).toBe('1e+16');
-    expect(printfG(123456.7, 6)).toBe('123457');
-    expect(printfG(2.5, 1)).toBe('2'); // exact tie: half to even
-    expect(printfG(3.5, 1)).toBe('4');
-    expect(printfG(0.125, 2)).toBe('0.12');
-    expect(printfG(1234567890123465, 15)).toBe('1.23456789012346e+15');
-    expect(printfG(9.9999999, 3)).toBe('10');
-    expect(printfG(0.000123456, 3)).toBe('0.000123');
-    expect(printfG(0.0000123456, 3)).toBe('1.23e-05');
     const efd0 = { timeZone: 'UTC', extraFloatDigits: 0 };
     expect(enc(DOUBLE, 1 / 3, efd0)).toBe('0.333333333333333');
     expect(enc(FLOAT, Math.fround(1 / 3), efd0)).toBe('0.333333');
@@ -350,10 +322,7 @@ describe('dates and times', () => {
     expect(enc(TIMESTAMPTZ, timestampTZValue(INT64_MAX), kolkata)).toBe('infinity');
   });
 
-  it('knows which time zones it can use', () => {
-    expect(isSupportedTimeZone('UTC')).toBe(true);
-    expect(isSupportedTimeZone('Europe/Berlin')).toBe(true);
-    expect(isSupportedTimeZone('Mars/Olympus_Mons')).toBe(false);
+  it('rejects a time zone it cannot use', () => {
     expect(() => textEncoderFor(TIMESTAMPTZ, { timeZone: 'Mars/Olympus_Mons', extraFloatDigits: 1 })).toThrow(RangeError);
   });
 });
@@ -402,35 +371,6 @@ describe('other scalars', () => {
 });
 
 describe('arrays and records', () => {
-  it('quotes array elements as array_out does', () => {
-    expect(quoteArrayElement('plain')).toBe('plain');
-    expect(quoteArrayElement('')).toBe('""');
-    expect(quoteArrayElement('NULL')).toBe('"NULL"');
-    expect(quoteArrayElement('nUlL')).toBe('"nUlL"');
-    expect(quoteArrayElement('NULLS')).toBe('NULLS');
-    expect(quoteArrayElement('a b')).toBe('"a b"');
-    expect(quoteArrayElement('a,b')).toBe('"a,b"');
-    expect(quoteArrayElement('{x}')).toBe('"{x}"');
-    expect(quoteArrayElement('say "hi"')).toBe('"say \\"hi\\""');
-    expect(quoteArrayElement('back\\slash')).toBe('"back\\\\slash"');
-    expect(quoteArrayElement('tab\t')).toBe('"tab\t"');
-    expect(quoteArrayElement('(1,2)')).toBe('"(1,2)"');
-    expect(quoteArrayElement('(x)')).toBe('(x)');
-    expect(quoteArrayElement('é\u00a0')).toBe('é\u00a0'); // only ASCII white space counts
-  });
-
-  it('quotes record fields as record_out does', () => {
-    expect(quoteRecordField('abc')).toBe('abc');
-    expect(quoteRecordField('')).toBe('""');
-    expect(quoteRecordField('NULL')).toBe('NULL');
-    expect(quoteRecordField('a b')).toBe('"a b"');
-    expect(quoteRecordField('(p)')).toBe('"(p)"');
-    expect(quoteRecordField('q"b')).toBe('"q""b"');
-    expect(quoteRecordField('b\\s')).toBe('"b\\\\s"');
-    expect(quoteRecordField('{1,2}')).toBe('"{1,2}"');
-    expect(quoteRecordField('{x}')).toBe('{x}');
-  });
-
   it('prints lists as PostgreSQL arrays', () => {
     expect(enc(LIST(INTEGER), listValue([1, 2, null]))).toBe('{1,2,NULL}');
     expect(enc(LIST(INTEGER), listValue([]))).toBe('{}');
