@@ -5,6 +5,7 @@
  */
 import { PgError } from '../errors/PgError.js';
 import { SqlState } from '../errors/sqlstate.js';
+import { isSupportedTimeZone } from '../wire/textFormat.js';
 
 export const SERVER_VERSION = '16.4';
 export const SERVER_VERSION_NUM = '160004';
@@ -41,19 +42,18 @@ function only(name: string, allowed: string[], hint: string) {
   };
 }
 
-const ZONES = new Map(Intl.supportedValuesOf('timeZone').map((z) => [z.toLowerCase(), z]));
-
 export function checkTimeZone(v: string): string {
   const upper = v.toUpperCase();
   if (upper === 'UTC' || upper === 'GMT' || upper === 'Z' || upper === 'ZULU') return 'UTC';
-  try {
-    new Intl.DateTimeFormat('en-US', { timeZone: v });
-    // Keep the name as the user wrote it (as PostgreSQL does), in its canonical case.
-    return ZONES.get(v.toLowerCase()) ?? v;
-  } catch {
+  // The zone must be one the value encoder can print in: it is what SET accepts.
+  if (!isSupportedTimeZone(v)) {
     throw new PgError(SqlState.InvalidParameterValue, `invalid value for parameter "TimeZone": "${v}"`);
   }
+  // Keep the name as the user wrote it (as PostgreSQL does), in its canonical case.
+  return ZONES.get(v.toLowerCase()) ?? v;
 }
+
+const ZONES = new Map(Intl.supportedValuesOf('timeZone').map((z) => [z.toLowerCase(), z]));
 
 function intIn(name: string, lo: number, hi: number) {
   return (v: string) => {
