@@ -15,7 +15,7 @@ const QUERIES = [
   'SELECT CASE WHEN a > 1 THEN 1 ELSE 0 END, coalesce(a, 0), nullif(a, 1) FROM t',
   'SELECT EXISTS (SELECT 1), (SELECT max(a) FROM t), (SELECT max(a) AS m FROM t)',
   'SELECT a IS NULL, a BETWEEN 1 AND 2, a IN (1, 2), NOT (a > 1), a = 1 AND b = 2 FROM t',
-  'SELECT count(*) AS n, lower(b::text) AS l, upper(b::text) FROM t',
+  'SELECT count(*) AS n, max(lower(b::text)) AS l, upper(min(b)::text) FROM t',
   'SELECT *, count(*) OVER () FROM t',
   'SELECT 1 UNION ALL SELECT 2',
   'SELECT a, count(*) FROM t GROUP BY a ORDER BY count(*) DESC',
