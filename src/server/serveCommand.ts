@@ -18,9 +18,6 @@ export interface ServeOptions {
 }
 
 export async function serveCommand(opts: ServeOptions): Promise<void> {
-  // DuckDB work runs on libuv's pool, 4 threads by default: four long queries would
-  // block every other query. Must be set before the pool starts.
-  process.env.UV_THREADPOOL_SIZE ??= '16';
   const config = loadConfig({ data: opts.data, host: opts.host, port: opts.port, config: opts.config });
   const logger = createLogger(config.logLevel);
   const demo = opts.demo ? await createDemo(new Registry(config.dataDir), { ifMissing: true }) : [];

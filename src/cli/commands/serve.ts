@@ -1,0 +1,25 @@
+// tenantgate serve
+import { Command } from 'commander';
+import type { ServeOptions } from '../../server/serveCommand.js';
+
+export function serveCliCommand(): Command {
+  return new Command('serve')
+    .description('run the PostgreSQL-protocol gateway')
+    .option('--data <dir>', 'data directory (default: $TENANTGATE_DATA, else ./data)')
+    .option('--host <host>', 'address to listen on')
+    .option('--port <port>', 'TCP port to listen on')
+    .option('--config <file>', 'configuration file')
+    .option('--demo', 'create the demo tenants first if they are missing, and print how to connect')
+    .action(async (opts: ServeOptions) => {
+      // Loaded on demand: the tenant commands do not need the server's modules.
+      const { serveCommand } = await import('../../server/serveCommand.js');
+      // Only what was given on the command line: the server resolves defaults and the config file.
+      await serveCommand({
+        data: opts.data,
+        host: opts.host,
+        port: opts.port,
+        config: opts.config,
+        demo: opts.demo,
+      });
+    });
+}
