@@ -14,6 +14,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { verifyScramSha256Password, type ScramSha256Data } from 'pg-gateway';
 import type { LiveRegistry } from '../tenants/liveRegistry.js';
+import { SCRAM_ITERATIONS } from '../tenants/registry.js';
 
 export interface Account {
   tenantId: string;
@@ -26,8 +27,6 @@ export interface Credentials {
   account: Account | null;
   suspended: boolean;
 }
-
-const ITERATIONS = 4096;
 
 /** The server secret that made-up verifiers derive from; made once per data directory. */
 export function loadServerSecret(dataDir: string): Buffer {
@@ -72,7 +71,7 @@ export class Authenticator {
     return {
       scram: {
         salt: this.derive('salt', database, user, 16),
-        iterations: ITERATIONS,
+        iterations: SCRAM_ITERATIONS,
         storedKey: this.derive('stored', database, user, 32),
         serverKey: this.derive('server', database, user, 32),
       },

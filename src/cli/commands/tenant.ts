@@ -106,7 +106,7 @@ export function tenantCommand(): Command {
   });
 
   for (const [name, status, verb] of [
-    ['suspend', 'suspended', 'refuse new connections of a tenant'],
+    ['suspend', 'suspended', 'refuse logins of a tenant; its open sessions end at their next statement'],
     ['resume', 'active', 'accept connections of a suspended tenant again'],
   ] as const) {
     addDataOption(tenant.command(name).description(verb).argument('<id>', 'tenant id')).action(
