@@ -23,9 +23,24 @@ export class ActiveQuery {
   /** Why it was interrupted; null while it runs undisturbed. */
   reason: 'cancel' | 'timeout' | 'disconnect' | null = null;
 
+  private repeat: NodeJS.Timeout | null = null;
+
+  /**
+   * Interrupts the query, and keeps interrupting every 50 ms until it has stopped: an
+   * interrupt that lands while DuckDB is still preparing the query, before it runs, is
+   * otherwise lost and the query runs to its end.
+   */
   interrupt(reason: 'cancel' | 'timeout' | 'disconnect'): void {
     if (this.reason === null) this.reason = reason;
     this.conn?.interrupt();
+    this.repeat ??= setInterval(() => this.conn?.interrupt(), 50);
+  }
+
+  /** The query is over (finished, failed or stopped): no more interrupts. */
+  finish(): void {
+    this.conn = null;
+    if (this.repeat) clearInterval(this.repeat);
+    this.repeat = null;
   }
 
   /** Throws the error PostgreSQL gives for an interrupted statement, if it was interrupted. */

@@ -175,13 +175,14 @@ export class Session {
       } finally {
         this.services.stats.running--;
         if (!finished) conn.interrupt();
-        active.conn = null;
+        active.finish();
         conn.closeSync();
       }
     } catch (e) {
       active.throwIfInterrupted();
       throw e;
     } finally {
+      active.finish();
       if (timer) clearTimeout(timer);
       if (lease && lease !== this.txLease) lease.release();
       this.active = null;
