@@ -7,6 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Registry, type RegistryData } from '../src/tenants/registry.js';
+import { querySnapshot } from './support/snapshot.js';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const CLI = path.join(ROOT, 'src', 'cli', 'main.ts');
@@ -61,20 +62,7 @@ function readRegistry(data: string): RegistryData {
   return JSON.parse(fs.readFileSync(path.join(data, 'registry.json'), 'utf8')) as RegistryData;
 }
 
-async function queryTenant(data: string, tenant: string, sql: string): Promise<unknown[][]> {
-  const registry = new Registry(data);
-  const t = (await registry.read()).tenants[tenant];
-  const p = t && registry.snapshotPath(t);
-  if (!p) throw new Error(`tenant ${tenant} has no snapshot`);
-  const instance = await DuckDBInstance.create(p, { access_mode: 'READ_ONLY' });
-  const conn = await instance.connect();
-  try {
-    return (await conn.runAndReadAll(sql)).getRows();
-  } finally {
-    conn.disconnectSync();
-    instance.closeSync();
-  }
-}
+const queryTenant = (data: string, tenant: string, sql: string) => querySnapshot(new Registry(data), tenant, sql);
 
 function writeFile(name: string, text: string): string {
   const p = path.join(tmp, name);

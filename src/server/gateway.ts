@@ -44,7 +44,7 @@ export class Gateway {
 
   private constructor(
     readonly config: Config,
-    private readonly logger: Logger,
+    logger: Logger,
     private readonly parser: DuckdbParser,
     private readonly instances: InstanceCache,
     readonly live: LiveRegistry,

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_TENANTS, createDemo, psqlCommandLine, type DemoTenant } from './demo.js';
 import { Registry, getTenant } from './registry.js';
+import { querySnapshot } from '../../tests/support/snapshot.js';
 
 let dir: string;
 let registry: Registry;
@@ -21,18 +22,7 @@ afterAll(() => {
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
-async function query(tenant: string, sql: string): Promise<unknown[][]> {
-  const p = registry.snapshotPath(await getTenant(registry, tenant));
-  if (!p) throw new Error(`tenant ${tenant} has no data`);
-  const instance = await DuckDBInstance.create(p, { access_mode: 'READ_ONLY' });
-  const conn = await instance.connect();
-  try {
-    return (await conn.runAndReadAll(sql)).getRows();
-  } finally {
-    conn.disconnectSync();
-    instance.closeSync();
-  }
-}
+const query = (tenant: string, sql: string) => querySnapshot(registry, tenant, sql);
 
 describe('createDemo', () => {
   it('creates acme (free), globex (pro) and initech (enterprise) with fixed passwords', async () => {

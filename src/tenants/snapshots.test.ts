@@ -6,6 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { InvalidArgumentError, TenantError } from './ids.js';
 import { Registry, addTenant, getTenant } from './registry.js';
 import { buildSnapshot, loadTable, summarizeDuckDBError } from './snapshots.js';
+import { querySnapshot } from '../../tests/support/snapshot.js';
 
 let dir: string;
 let registry: Registry;
@@ -26,19 +27,7 @@ function file(name: string, text: string): string {
   return p;
 }
 
-/** Rows of a query against the tenant's current snapshot, opened read-only. */
-async function query(sql: string, tenant = 'acme'): Promise<unknown[][]> {
-  const p = registry.snapshotPath(await getTenant(registry, tenant));
-  if (!p) throw new Error('no snapshot');
-  const instance = await DuckDBInstance.create(p, { access_mode: 'READ_ONLY' });
-  const conn = await instance.connect();
-  try {
-    return (await conn.runAndReadAll(sql)).getRows();
-  } finally {
-    conn.disconnectSync();
-    instance.closeSync();
-  }
-}
+const query = (sql: string, tenant = 'acme') => querySnapshot(registry, tenant, sql);
 
 function tenantFiles(): string[] {
   return fs.readdirSync(registry.tenantDir('acme')).sort();
