@@ -21,24 +21,45 @@ export interface InstanceLimits {
 }
 
 export interface InstanceSpec {
-  tenantId: string;
-  /** Absolute path of the tenant's current snapshot; null: the tenant has no data yet. */
+  /**
+   * Whose data the instance holds, and the DuckDB catalog name it gets: a tenant id
+   * (database isolation) or SHARED_CATALOG (the shared tables of all shared tenants).
+   */
+  owner: string;
+  /** Absolute path of the owner's current snapshot; null: no data yet. */
   snapshotPath: string | null;
   limits: InstanceLimits;
 }
 
+/** The catalog name of the shared database; no tenant can have this id. */
+export const SHARED_CATALOG = 'shared';
+
 export interface Lease {
-  readonly tenantId: string;
+  readonly owner: string;
+  /** Identifies the instance's data: differs for every snapshot and limits. */
+  readonly key: string;
+  /** The tables of the instance's data (schema main), by lower-cased name. */
+  readonly tables: ReadonlyMap<string, TableInfo>;
   /** A new connection on the instance; close it (closeSync) when the query is done. */
   connect(): Promise<DuckDBConnection>;
   release(): void;
 }
 
+export interface TableInfo {
+  name: string;
+  columns: string[];
+}
+
+interface Opened {
+  instance: DuckDBInstance;
+  tables: ReadonlyMap<string, TableInfo>;
+}
+
 interface Entry {
   key: string;
-  tenantId: string;
+  owner: string;
   tempDir: string;
-  opening: Promise<DuckDBInstance>;
+  opening: Promise<Opened>;
   instance?: DuckDBInstance;
   refs: number;
   lastUsed: number;
@@ -65,8 +86,8 @@ export class InstanceCache {
   }
 
   async acquire(spec: InstanceSpec): Promise<Lease> {
-    const key = [spec.tenantId, spec.snapshotPath ?? ':memory:', spec.limits.memoryLimit, spec.limits.threads].join('\0');
-    const prevKey = this.current.get(spec.tenantId);
+    const key = [spec.owner, spec.snapshotPath ?? ':memory:', spec.limits.memoryLimit, spec.limits.threads].join('\0');
+    const prevKey = this.current.get(spec.owner);
     if (prevKey !== undefined && prevKey !== key) {
       const prev = this.entries.get(prevKey);
       if (prev) {
@@ -74,13 +95,13 @@ export class InstanceCache {
         if (prev.refs === 0) this.closeEntry(prev);
       }
     }
-    this.current.set(spec.tenantId, key);
+    this.current.set(spec.owner, key);
     let entry = this.entries.get(key);
     if (!entry) {
-      const tempDir = path.join(this.opts.tempRoot, `${spec.tenantId}-${crypto.randomBytes(4).toString('hex')}`);
+      const tempDir = path.join(this.opts.tempRoot, `${spec.owner}-${crypto.randomBytes(4).toString('hex')}`);
       entry = {
         key,
-        tenantId: spec.tenantId,
+        owner: spec.owner,
         tempDir,
         opening: this.open(spec, tempDir),
         refs: 0,
@@ -91,30 +112,32 @@ export class InstanceCache {
       this.entries.set(key, entry);
       const e = entry;
       e.opening.then(
-        (inst) => (e.instance = inst),
+        (opened) => (e.instance = opened.instance),
         () => {
           this.entries.delete(key);
-          if (this.current.get(spec.tenantId) === key) this.current.delete(spec.tenantId);
+          if (this.current.get(spec.owner) === key) this.current.delete(spec.owner);
           fs.rmSync(tempDir, { recursive: true, force: true });
         },
       );
     }
     entry.refs++;
-    let instance: DuckDBInstance;
+    let opened: Opened;
     try {
-      instance = await entry.opening;
+      opened = await entry.opening;
     } catch (e) {
       entry.refs--;
       throw e;
     }
-    return this.lease(entry, instance);
+    return this.lease(entry, opened);
   }
 
-  private lease(entry: Entry, instance: DuckDBInstance): Lease {
+  private lease(entry: Entry, { instance, tables }: Opened): Lease {
     let released = false;
     const mine = new Set<DuckDBConnection>();
     return {
-      tenantId: entry.tenantId,
+      owner: entry.owner,
+      key: entry.key,
+      tables,
       connect: async () => {
         if (released) throw new Error('lease already released');
         const conn = await instance.connect();
@@ -143,10 +166,10 @@ export class InstanceCache {
    * also keeps a superseded snapshot's data alive exactly as long as this instance needs
    * it: the space is freed when the instance closes and its folder is removed.
    */
-  private async open(spec: InstanceSpec, tempDir: string): Promise<DuckDBInstance> {
+  private async open(spec: InstanceSpec, tempDir: string): Promise<Opened> {
     fs.mkdirSync(path.join(tempDir, 'spill'), { recursive: true, mode: 0o700 });
     const started = performance.now();
-    const dbFile = path.join(tempDir, `${spec.tenantId}.duckdb`);
+    const dbFile = path.join(tempDir, `${spec.owner}.duckdb`);
     if (spec.snapshotPath) {
       fs.linkSync(spec.snapshotPath, dbFile);
     } else {
@@ -165,23 +188,27 @@ export class InstanceCache {
       allow_unsigned_extensions: 'false',
       lock_configuration: 'true',
     });
-    this.opts.logger.debug(
-      { tenant: spec.tenantId, ms: Math.round(performance.now() - started) },
-      'tenant instance opened',
-    );
-    return instance;
+    let tables: Map<string, TableInfo>;
+    try {
+      tables = await readTables(instance);
+    } catch (e) {
+      instance.closeSync();
+      throw e;
+    }
+    this.opts.logger.debug({ owner: spec.owner, ms: Math.round(performance.now() - started) }, 'instance opened');
+    return { instance, tables };
   }
 
   private closeEntry(entry: Entry): void {
     if (this.entries.get(entry.key) !== entry) return;
     this.entries.delete(entry.key);
-    if (this.current.get(entry.tenantId) === entry.key) this.current.delete(entry.tenantId);
+    if (this.current.get(entry.owner) === entry.key) this.current.delete(entry.owner);
     const inst = entry.instance;
     for (const c of entry.connections) c.closeSync();
     entry.connections.clear();
     if (inst) inst.closeSync();
     fs.rmSync(entry.tempDir, { recursive: true, force: true });
-    this.opts.logger.debug({ tenant: entry.tenantId }, 'tenant instance closed');
+    this.opts.logger.debug({ owner: entry.owner }, 'instance closed');
   }
 
   /** Closes instances idle for longer than idleMs. */
@@ -194,5 +221,26 @@ export class InstanceCache {
   close(): void {
     clearInterval(this.sweeper);
     for (const e of [...this.entries.values()]) this.closeEntry(e);
+  }
+}
+
+/** The tables of the instance's own catalog (schema main) with their columns in order. */
+async function readTables(instance: DuckDBInstance): Promise<Map<string, TableInfo>> {
+  const conn = await instance.connect();
+  try {
+    const reader = await conn.runAndReadAll(
+      `SELECT table_name, list(column_name ORDER BY column_index) AS columns
+         FROM duckdb_columns()
+        WHERE database_name = current_database() AND schema_name = 'main'
+        GROUP BY table_name`,
+    );
+    const tables = new Map<string, TableInfo>();
+    for (const [name, columns] of reader.getRowsJS()) {
+      const info = { name: String(name), columns: (columns as unknown[]).map(String) };
+      tables.set(info.name.toLowerCase(), info);
+    }
+    return tables;
+  } finally {
+    conn.closeSync();
   }
 }

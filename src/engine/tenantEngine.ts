@@ -1,25 +1,58 @@
 /**
- * From a tenant id to a lease on the instance holding its current snapshot, under
- * the limits of its plan. The registry is consulted on every call, so a newly
- * published snapshot is what the next query sees.
+ * From a tenant id to a lease on the instance holding its current data, under the
+ * limits of its plan, and what the gate needs to know about that data. The registry
+ * is consulted on every call, so a newly published snapshot is what the next query sees.
+ *
+ * A database-isolated tenant gets an instance of its own snapshot. A shared tenant gets
+ * the one instance of the shared snapshot, whose tables all carry tenant_id (or a list
+ * of tenant ids); the gate confines every reference to them.
  */
+import path from 'node:path';
 import { PgError } from '../errors/PgError.js';
 import { SqlState } from '../errors/sqlstate.js';
+import { TENANT_COLUMN, TENANT_LIST_COLUMN, type CatalogTable, type GateContext } from '../sql/catalog.js';
 import type { LiveRegistry } from '../tenants/liveRegistry.js';
 import { getPlan } from '../tenants/plans.js';
-import type { InstanceCache, Lease } from './instances.js';
+import { SHARED_CATALOG, type InstanceCache, type InstanceLimits, type Lease, type TableInfo } from './instances.js';
+
+/**
+ * Limits of the shared instance: the pool all shared tenants draw from. Per-plan
+ * pools are part of the plan limits work; until then, one fixed pool.
+ */
+export const SHARED_POOL: InstanceLimits = { memoryLimit: '2GB', threads: 4 };
+
+export interface TenantLease {
+  lease: Lease;
+  context: GateContext;
+}
+
+function sharedTables(tables: ReadonlyMap<string, TableInfo>): Map<string, CatalogTable> {
+  const out = new Map<string, CatalogTable>();
+  for (const [key, t] of tables) {
+    const first = t.columns[0]?.toLowerCase();
+    // Only tables whose rows say whose they are can be confined; any other is invisible.
+    if (first === TENANT_COLUMN || first === TENANT_LIST_COLUMN) {
+      out.set(key, { name: t.name, columns: t.columns, tenantColumn: first });
+    }
+  }
+  return out;
+}
 
 export class TenantEngine {
+  /** Shared-table catalogs, by instance key: computed once per shared snapshot. */
+  private readonly sharedCatalogs = new Map<string, Map<string, CatalogTable>>();
+
   constructor(
     private readonly live: LiveRegistry,
     private readonly cache: InstanceCache,
   ) {}
 
-  async lease(tenantId: string): Promise<Lease> {
+  async lease(tenantId: string): Promise<TenantLease> {
     // A snapshot named by the registry can be replaced and unlinked by a load between our
     // read of the registry and the open; the registry then names a newer one: read again.
     for (let attempt = 0; ; attempt++) {
-      const tenant = await this.live.tenant(tenantId);
+      const data = await this.live.current();
+      const tenant = Object.hasOwn(data.tenants, tenantId) ? data.tenants[tenantId] : undefined;
       if (!tenant) {
         throw new PgError(SqlState.InvalidAuthorizationSpecification, 'this tenant no longer exists', { severity: 'FATAL' });
       }
@@ -27,16 +60,39 @@ export class TenantEngine {
         throw new PgError(SqlState.InvalidAuthorizationSpecification, `tenant "${tenantId}" is suspended`, { severity: 'FATAL' });
       }
       const plan = getPlan(tenant.plan);
+      const shared = tenant.isolation === 'shared';
       try {
-        return await this.cache.acquire({
-          tenantId,
-          snapshotPath: this.live.registry.snapshotPath(tenant),
-          limits: { memoryLimit: plan.memoryLimit, threads: plan.threads },
-        });
+        const lease = await this.cache.acquire(
+          shared
+            ? {
+                owner: SHARED_CATALOG,
+                snapshotPath: data.shared.snapshot ? path.join(this.live.registry.dataDir, 'shared', data.shared.snapshot) : null,
+                limits: SHARED_POOL,
+              }
+            : {
+                owner: tenantId,
+                snapshotPath: this.live.registry.snapshotPath(tenant),
+                limits: { memoryLimit: plan.memoryLimit, threads: plan.threads },
+              },
+        );
+        return { lease, context: this.context(tenantId, shared, lease) };
       } catch (e) {
         if (attempt < 3 && (e as NodeJS.ErrnoException).code === 'ENOENT') continue;
         throw e;
       }
     }
+  }
+
+  private context(tenantId: string, shared: boolean, lease: Lease): GateContext {
+    if (!shared) {
+      return { tenantId, isolation: 'database', catalogName: tenantId, tables: lease.tables, version: lease.key };
+    }
+    let tables = this.sharedCatalogs.get(lease.key);
+    if (!tables) {
+      tables = sharedTables(lease.tables);
+      this.sharedCatalogs.clear(); // only the current shared snapshot's is worth keeping
+      this.sharedCatalogs.set(lease.key, tables);
+    }
+    return { tenantId, isolation: 'shared', catalogName: SHARED_CATALOG, tables, version: lease.key };
   }
 }

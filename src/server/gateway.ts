@@ -12,10 +12,17 @@ import { InstanceCache } from '../engine/instances.js';
 import { DuckdbParser } from '../engine/parser.js';
 import { TenantEngine } from '../engine/tenantEngine.js';
 import { Gate } from '../sql/gate.js';
+import { SecondOpinion } from '../sql/secondOpinion.js';
 import { LiveRegistry } from '../tenants/liveRegistry.js';
 import { Authenticator, loadServerSecret } from './auth.js';
 import { CancelKeys } from './cancelKeys.js';
 import { handleConnection } from './connection.js';
+
+/**
+ * Time node-sql-parser gets per statement before the statement is refused (54001). Its
+ * worst cases are exponential in tiny inputs; a 10,000-element IN list takes ~0.3 s.
+ */
+const SECOND_OPINION_BUDGET_MS = 1000;
 
 function toArrayBuffer(b: Buffer): ArrayBuffer {
   return b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer;
@@ -46,12 +53,13 @@ export class Gateway {
     readonly config: Config,
     logger: Logger,
     private readonly parser: DuckdbParser,
+    private readonly secondOpinion: SecondOpinion,
     private readonly instances: InstanceCache,
     readonly live: LiveRegistry,
     tls: TlsOptions | null,
   ) {
     const services = {
-      gate: new Gate(parser),
+      gate: new Gate(parser, secondOpinion),
       engine: new TenantEngine(live, instances),
       dataDir: config.dataDir,
       maxQueryBytes: config.maxQueryBytes,
@@ -85,10 +93,11 @@ export class Gateway {
     const tempRoot = path.join(config.dataDir, 'tmp', `gateway-${process.pid}`);
     fs.rmSync(tempRoot, { recursive: true, force: true });
     const parser = await DuckdbParser.create();
+    const secondOpinion = SecondOpinion.create({ workers: 2, timeoutMs: SECOND_OPINION_BUDGET_MS });
     const instances = new InstanceCache({ tempRoot, idleMs: config.instanceIdleMs, logger });
     const live = new LiveRegistry(config.dataDir);
     await live.current(); // a corrupt registry stops the start, with its own message
-    const gw = new Gateway(config, logger, parser, instances, live, tls);
+    const gw = new Gateway(config, logger, parser, secondOpinion, instances, live, tls);
     await new Promise<void>((resolve, reject) => {
       gw.server.once('error', reject);
       gw.server.listen(config.port, config.host, () => {
@@ -123,6 +132,7 @@ export class Gateway {
     await new Promise((r) => setImmediate(r));
     this.instances.close();
     this.parser.close();
+    await this.secondOpinion.close();
     fs.rmSync(path.join(this.config.dataDir, 'tmp', `gateway-${process.pid}`), { recursive: true, force: true });
   }
 }

@@ -5,9 +5,8 @@
  * the ErrorResponse, marks an open transaction block failed, and ends the Query.
  */
 import type { Logger } from 'pino';
-import type { Lease } from '../engine/instances.js';
 import { pgErrorFromDuckdb } from '../engine/errors.js';
-import type { TenantEngine } from '../engine/tenantEngine.js';
+import type { TenantEngine, TenantLease } from '../engine/tenantEngine.js';
 import { PgError } from '../errors/PgError.js';
 import { SqlState } from '../errors/sqlstate.js';
 import type { Gate } from '../sql/gate.js';
@@ -43,7 +42,7 @@ export class Session {
   private txSettings: ReadonlyMap<string, string> | null = null;
   private txLocal = new Set<string>();
   /** The snapshot a transaction block reads: one for the whole block. */
-  private txLease: Lease | null = null;
+  private txLease: TenantLease | null = null;
   private active: ActiveQuery | null = null;
   /** Extended protocol: after an error, discard messages until Sync. */
   private skipUntilSync = false;
@@ -155,13 +154,14 @@ export class Session {
     const timeoutMs = parseDuration(this.settings.get('statement_timeout'), 'ms');
     const timer = timeoutMs > 0 ? setTimeout(() => active.interrupt('timeout'), timeoutMs) : null;
     const started = performance.now();
-    let lease: Lease | null = null;
+    let tl: TenantLease | null = null;
     try {
-      const verdict = await this.services.gate.check(st.text, st.tokens);
+      // The lease first: what the tenant may read is a property of the data it reads.
+      tl = this.txLease ?? (await this.services.engine.lease(this.identity.tenantId));
+      if (this.tx === 'T') this.txLease = tl;
+      const verdict = await this.services.gate.check(st.text, st.tokens, tl.context);
       active.throwIfInterrupted();
-      lease = this.txLease ?? (await this.services.engine.lease(this.identity.tenantId));
-      if (this.tx === 'T') this.txLease = lease;
-      const conn = await lease.connect();
+      const conn = await tl.lease.connect();
       active.conn = conn;
       let finished = false;
       this.services.stats.running++;
@@ -184,7 +184,7 @@ export class Session {
     } finally {
       active.finish();
       if (timer) clearTimeout(timer);
-      if (lease && lease !== this.txLease) lease.release();
+      if (tl && tl !== this.txLease) tl.lease.release();
       this.active = null;
     }
   }
@@ -272,7 +272,7 @@ export class Session {
   }
 
   private endTransactionLease(): void {
-    this.txLease?.release();
+    this.txLease?.lease.release();
     this.txLease = null;
   }
 

@@ -1,19 +1,28 @@
 /**
  * The gate: decides whether a statement may run, and produces the SQL that does run.
  *
- * DuckDB's own parser is the authority (json_serialize_sql): the text must be exactly
- * one SELECT-type statement there. The SQL that executes is regenerated from that AST
- * (json_deserialize_sql), never the client's text, so a difference between how two
- * parsers read the text cannot smuggle anything past. Every table function must be on
- * a short allowlist. Refusals say what was refused and why.
+ * 1. DuckDB's own parser is the authority (json_serialize_sql): the text must be exactly
+ *    one SELECT-type statement there.
+ * 2. The AST is verified and confined in one walk (confine.ts): allowlisted node kinds
+ *    and table functions, every table resolved to the tenant's own tables, shared tables
+ *    replaced by subqueries holding only the tenant's rows.
+ * 3. node-sql-parser reads the PostgreSQL side in a worker (secondOpinion.ts): where it
+ *    can read the statement, it must agree on the statement kind and on the set of
+ *    tables, else the statement is refused.
+ * 4. The SQL that executes is regenerated from the confined AST (json_deserialize_sql),
+ *    never the client's text, so a difference between parsers cannot smuggle text past.
  *
- * This is the whole gate for database isolation; shared isolation extends it with the
- * tenant rewrite (the AST walk below is where that hooks in).
+ * Verdicts are cached by (what the tenant may read, SQL text).
  */
 import { PgError } from '../errors/PgError.js';
 import { SqlState } from '../errors/sqlstate.js';
+import { parseAst, stringifyAst, type AstObject } from './ast.js';
+import type { GateContext } from './catalog.js';
 import { pgColumnNames, type ColumnNames } from './columnNames.js';
+import { Confiner } from './confine.js';
 import type { Token } from './lexer.js';
+import { shareFilterSql, templateKey } from './shareFilterRewrite.js';
+import { VerdictCache } from './verdictCache.js';
 
 /** The engine's parser, injected so that sql/ does not depend on engine/. */
 export interface EngineParser {
@@ -23,8 +32,18 @@ export interface EngineParser {
   deserialize(json: string): Promise<string>;
 }
 
+/** node-sql-parser's reading of a statement (see secondOpinion.ts). */
+export type Opinion =
+  | { status: 'parsed'; kind: 'select' | 'write' | 'other'; tables: string[] }
+  | { status: 'unparsed' }
+  | { status: 'overBudget' };
+
+export interface SecondOpinionReader {
+  read(sql: string): Promise<Opinion>;
+}
+
 export interface Verdict {
-  /** The SQL to execute, regenerated from the engine's AST. */
+  /** The SQL to execute, regenerated from the confined AST. */
   sql: string;
   /** PostgreSQL's names for unnamed result columns. */
   columnNames: ColumnNames;
@@ -40,90 +59,107 @@ const WRITES = new Set([
 /** Engine commands a tenant may never run, whatever they would do. */
 const ENGINE_COMMANDS = new Set([
   'ATTACH', 'DETACH', 'USE', 'PRAGMA', 'INSTALL', 'LOAD', 'CALL', 'EXPORT', 'CHECKPOINT',
-  'FORCE', 'DESCRIBE', 'SUMMARIZE', 'EXPLAIN', 'PREPARE', 'EXECUTE', 'DEALLOCATE', 'LISTEN',
-  'NOTIFY', 'UNLISTEN', 'DECLARE', 'FETCH', 'MOVE', 'CLOSE', 'DO', 'SAVEPOINT', 'RELEASE',
-  'SHOW', 'SET', 'RESET',
+  'FORCE', 'EXPLAIN', 'PREPARE', 'EXECUTE', 'DEALLOCATE', 'LISTEN', 'NOTIFY', 'UNLISTEN',
+  'DECLARE', 'FETCH', 'MOVE', 'CLOSE', 'DO', 'SAVEPOINT', 'RELEASE', 'SET', 'RESET',
 ]);
 
-/** Table functions a tenant may call. Everything else (file readers, query(), duckdb_*()...) is refused. */
-const ALLOWED_TABLE_FUNCTIONS = new Set(['range', 'generate_series', 'unnest']);
+/** Deeper nesting than this is refused before any parser sees it (node-sql-parser overflows at ~5,000). */
+export const MAX_NESTING = 256;
 
-/** Query node types json_serialize_sql produces for reads. */
-const QUERY_NODES = new Set(['SELECT_NODE', 'SET_OPERATION_NODE', 'RECURSIVE_CTE_NODE', 'CTE_NODE']);
+/** Confinement templates kept at most (one per shared tenant and table). */
+const MAX_TEMPLATES = 50_000;
+
+const READ_ONLY_DETAIL = 'tenantgate gives read-only access: only SELECT queries run.';
 
 function refuseByKeyword(tokens: Token[]): PgError {
   const first = tokens[0]?.kind === 'word' ? tokens[0].value : '';
   if (WRITES.has(first)) {
-    return new PgError(SqlState.ReadOnlySqlTransaction, `cannot execute ${first} in a read-only transaction`, {
-      detail: 'tenantgate gives read-only access: only SELECT queries run.',
-    });
+    return new PgError(SqlState.ReadOnlySqlTransaction, `cannot execute ${first} in a read-only transaction`, { detail: READ_ONLY_DETAIL });
   }
   if (ENGINE_COMMANDS.has(first)) {
-    return new PgError(SqlState.InsufficientPrivilege, `${first} is not allowed`, {
-      detail: 'tenantgate runs SELECT queries only.',
-    });
+    return new PgError(SqlState.InsufficientPrivilege, `${first} is not allowed`, { detail: 'tenantgate runs SELECT queries only.' });
   }
-  return new PgError(SqlState.ReadOnlySqlTransaction, 'only a read-only SELECT query can run here', {
-    detail: 'tenantgate gives read-only access: only SELECT queries run.',
-  });
+  return new PgError(SqlState.ReadOnlySqlTransaction, 'only a read-only SELECT query can run here', { detail: READ_ONLY_DETAIL });
+}
+
+/** SELECT ... INTO creates a table in PostgreSQL: a write, whatever DuckDB makes of it. */
+function selectInto(tokens: Token[]): boolean {
+  let depth = 0;
+  for (const t of tokens) {
+    if (t.kind === 'op' && t.value === '(') depth++;
+    else if (t.kind === 'op' && t.value === ')') depth--;
+    else if (depth === 0 && t.kind === 'word' && t.value === 'INTO') return true;
+  }
+  return false;
+}
+
+function checkNesting(tokens: Token[]): void {
+  let depth = 0;
+  for (const t of tokens) {
+    if (t.kind !== 'op') continue;
+    if (t.value === '(' || t.value === '[' || t.value === '{') {
+      if (++depth > MAX_NESTING) {
+        throw new PgError(SqlState.StatementTooComplex, `statement is nested too deeply (more than ${MAX_NESTING} levels)`);
+      }
+    } else if (t.value === ')' || t.value === ']' || t.value === '}') depth--;
+  }
 }
 
 interface SerializedAst {
-  error: boolean;
+  error?: boolean;
   error_type?: string;
   error_message?: string;
-  statements?: { node: { type: string } }[];
+  statements?: AstObject[];
 }
 
 function engineParseError(ast: SerializedAst, tokens: Token[]): PgError {
-  const msg = ast.error_message ?? 'syntax error';
+  const msg = String(ast.error_message ?? 'syntax error');
   if (/Only SELECT statements/i.test(msg)) return refuseByKeyword(tokens);
-  // DuckDB: 'syntax error at or near "x"' (+ a LINE context we do not forward).
   const first = msg.split('\n')[0]!.replace(/^Parser Error:\s*/, '');
   return new PgError(SqlState.SyntaxError, first);
 }
 
-/** Walks every object of the AST, depth first. */
-function* walk(node: unknown): Generator<Record<string, unknown>> {
-  if (Array.isArray(node)) {
-    for (const n of node) yield* walk(n);
-  } else if (node !== null && typeof node === 'object') {
-    const o = node as Record<string, unknown>;
-    yield o;
-    for (const k in o) yield* walk(o[k]);
-  }
-}
-
-function checkTableFunctions(statement: unknown): void {
-  for (const o of walk(statement)) {
-    if (o.type === 'TABLE_FUNCTION') {
-      const fn = o.function as { function_name?: string; schema?: string } | undefined;
-      const name = String(fn?.function_name ?? '').toLowerCase();
-      if (!ALLOWED_TABLE_FUNCTIONS.has(name) || (fn?.schema && fn.schema !== 'main' && fn.schema !== 'pg_catalog')) {
-        throw new PgError(SqlState.InsufficientPrivilege, `table function ${name || '(unknown)'}() is not allowed`, {
-          detail: `Allowed table functions: ${[...ALLOWED_TABLE_FUNCTIONS].join(', ')}.`,
-        });
-      }
-    }
-  }
+function sameSet(a: ReadonlySet<string>, b: readonly string[]): boolean {
+  const bs = new Set(b);
+  if (bs.size !== a.size) return false;
+  for (const x of a) if (!bs.has(x)) return false;
+  return true;
 }
 
 export class Gate {
-  constructor(private readonly parser: EngineParser) {}
+  private readonly verdicts: VerdictCache<Verdict>;
+  /** Serialised confinement subqueries, by templateKey; refilled when the catalog changes. */
+  private readonly templates = new Map<string, string>();
+  private templatesFor = '';
+  private readonly opinionQueues = new Map<string, Promise<void>>();
+
+  constructor(
+    private readonly parser: EngineParser,
+    private readonly secondOpinion: SecondOpinionReader | null,
+    cacheEntries = 10_000,
+  ) {
+    this.verdicts = new VerdictCache(cacheEntries);
+  }
+
+  get cacheSize(): number {
+    return this.verdicts.size;
+  }
 
   /** Checks one statement (already split, not a session command) and returns what to run. */
-  async check(text: string, tokens: Token[]): Promise<Verdict> {
+  async check(text: string, tokens: Token[], ctx: GateContext): Promise<Verdict> {
     // Cheap refusals first: a write never needs a full parse to be refused.
     const first = tokens[0]?.kind === 'word' ? tokens[0].value : '';
     if (WRITES.has(first) || ENGINE_COMMANDS.has(first)) throw refuseByKeyword(tokens);
+    const key = `${ctx.version}\0${ctx.tenantId}\0${text}`;
+    const cached = this.verdicts.get(key);
+    if (cached) return cached;
 
-    const json = await this.parser.serialize(text);
-    let ast: SerializedAst;
-    try {
-      ast = JSON.parse(json) as SerializedAst;
-    } catch {
-      throw PgError.internal('could not read the parsed statement');
+    checkNesting(tokens);
+    if (selectInto(tokens)) {
+      throw new PgError(SqlState.ReadOnlySqlTransaction, 'cannot execute SELECT INTO in a read-only transaction', { detail: READ_ONLY_DETAIL });
     }
+    const [json, opinion] = await Promise.all([this.parser.serialize(text), this.opinion(ctx.tenantId, text)]);
+    const ast = parseAst(json) as SerializedAst;
     if (ast.error) throw engineParseError(ast, tokens);
     const statements = ast.statements ?? [];
     if (statements.length !== 1) {
@@ -131,11 +167,63 @@ export class Gate {
       // here means the two disagree about the text: refuse rather than guess.
       throw new PgError(SqlState.SyntaxError, 'cannot read this text as exactly one statement');
     }
-    const type = statements[0]!.node?.type;
-    if (!QUERY_NODES.has(type)) throw refuseByKeyword(tokens);
-    checkTableFunctions(statements[0]);
-    // The AST is passed back as DuckDB produced it (never re-serialised by JSON.stringify),
-    // so no number in it is changed on the way.
-    return { sql: await this.parser.deserialize(json), columnNames: pgColumnNames(statements[0]) };
+    const statement = statements[0]!;
+    const columnNames = pgColumnNames(statement);
+    await this.ensureTemplates(ctx);
+    const { tables } = new Confiner(ctx, this.templates).statement(statement);
+    this.compare(opinion, tables);
+    const verdict: Verdict = { sql: await this.parser.deserialize(stringifyAst(ast)), columnNames };
+    this.verdicts.set(key, verdict, text.length);
+    return verdict;
+  }
+
+  /**
+   * node-sql-parser's reading, one statement at a time per tenant: a tenant's hostile
+   * statements queue behind each other, so they hold at most one parser worker and
+   * cannot starve other tenants' statements.
+   */
+  private opinion(tenantId: string, text: string): Promise<Opinion> {
+    const reader = this.secondOpinion;
+    if (!reader) return Promise.resolve({ status: 'unparsed' });
+    const previous = this.opinionQueues.get(tenantId) ?? Promise.resolve();
+    const mine = previous.then(() => reader.read(text));
+    const tail = mine.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.opinionQueues.set(tenantId, tail);
+    void tail.then(() => {
+      if (this.opinionQueues.get(tenantId) === tail) this.opinionQueues.delete(tenantId);
+    });
+    return mine;
+  }
+
+  /** Where node-sql-parser could read the statement, it must see what DuckDB saw. */
+  private compare(opinion: Opinion, tables: ReadonlySet<string>): void {
+    if (opinion.status === 'unparsed') return;
+    if (opinion.status === 'overBudget') {
+      throw new PgError(SqlState.StatementTooComplex, 'statement is too complex to check');
+    }
+    if (opinion.kind === 'write') {
+      throw new PgError(SqlState.ReadOnlySqlTransaction, 'cannot execute a write in a read-only transaction', { detail: READ_ONLY_DETAIL });
+    }
+    if (opinion.kind !== 'select' || !sameSet(tables, opinion.tables)) {
+      throw new PgError(SqlState.InsufficientPrivilege, 'statement refused: it reads differently to the two SQL parsers that check it', {
+        detail: 'Rewrite it in plain PostgreSQL or plain DuckDB syntax.',
+      });
+    }
+  }
+
+  /** The confinement subqueries of the context's shared tables, parsed by DuckDB once per catalog. */
+  private async ensureTemplates(ctx: GateContext): Promise<void> {
+    if (ctx.isolation !== 'shared') return;
+    if (this.templatesFor !== ctx.version || this.templates.size > MAX_TEMPLATES) {
+      this.templates.clear();
+      this.templatesFor = ctx.version;
+    }
+    for (const table of ctx.tables.values()) {
+      const k = templateKey(table, ctx);
+      if (!this.templates.has(k)) this.templates.set(k, await this.parser.serialize(shareFilterSql(table, ctx)));
+    }
   }
 }

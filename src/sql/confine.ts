@@ -1,0 +1,265 @@
+/**
+ * One walk over a statement's AST that both verifies and confines it, fail-closed:
+ *
+ * - every query node, table reference and expression class must be on an allowlist;
+ *   an unknown kind of node is refused, never skipped;
+ * - every table function must be on the allowlist, and no scalar function on the
+ *   denylist may be called (settings, files, catalogs of other data, sleeping);
+ * - every table reference must resolve to a CTE in scope or to a table the tenant may
+ *   read; qualifiers (`public.`, `main.`, the tenant's own catalog) are normalised away;
+ * - a reference to a shared table becomes a subquery that holds only the tenant's rows
+ *   (shareFilterRewrite), whatever its alias, quoting or qualification;
+ * - shapes DuckDB cannot interrupt once running are refused up front.
+ *
+ * CTE scoping follows DuckDB, as measured: in `WITH a AS (...), b AS (...)` the body of
+ * `a` does not see `b`, a CTE body does not see itself unless it is a recursive union
+ * (and then only in its recursive term), and a qualified name never names a CTE. Where
+ * a name could be either, it is treated as the table: the worst case is a wrong
+ * result, never another tenant's row.
+ */
+import { PgError } from '../errors/PgError.js';
+import { SqlState } from '../errors/sqlstate.js';
+import { isObject, str, type AstObject } from './ast.js';
+import type { CatalogTable, GateContext } from './catalog.js';
+import { shareFilterSubquery, type ShareFilterTemplates } from './shareFilterRewrite.js';
+
+const QUERY_NODES = new Set(['SELECT_NODE', 'SET_OPERATION_NODE', 'RECURSIVE_CTE_NODE', 'CTE_NODE']);
+
+const TABLE_REFS = new Set(['BASE_TABLE', 'JOIN', 'SUBQUERY', 'TABLE_FUNCTION', 'EXPRESSION_LIST', 'EMPTY', 'PIVOT', 'SHOW_REF']);
+
+const EXPRESSION_CLASSES = new Set([
+  'CONSTANT', 'COLUMN_REF', 'FUNCTION', 'CAST', 'CASE', 'COMPARISON', 'CONJUNCTION', 'OPERATOR',
+  'BETWEEN', 'STAR', 'SUBQUERY', 'WINDOW', 'PARAMETER', 'COLLATE', 'LAMBDA', 'POSITIONAL_REFERENCE',
+  'LAMBDA_REF',
+]);
+
+/** Table functions a tenant may call. */
+export const ALLOWED_TABLE_FUNCTIONS: ReadonlySet<string> = new Set(['range', 'generate_series', 'unnest']);
+
+/** Scalar functions that read settings, files or other data, or only burn time. */
+const DENIED_FUNCTIONS = new Set([
+  'current_setting', 'getvariable', 'set_variable', 'getenv', 'query', 'query_table', 'read_blob',
+  'read_text', 'glob', 'sniff_csv', 'checkpoint', 'force_checkpoint', 'pg_sleep', 'sleep_ms',
+  'install_extension', 'load_extension', 'export_database', 'import_database', 'enable_logging',
+  'disable_logging', 'truncate_duckdb_logs',
+]);
+const DENIED_PREFIXES = ['duckdb_', 'pragma_', 'read_', 'parquet_', 'iceberg_', 'delta_', 'sqlite_', 'postgres_', 'mysql_'];
+
+/** Scalar functions whose size argument makes work DuckDB cannot interrupt. */
+const SIZED_FUNCTIONS = new Set(['repeat', 'lpad', 'rpad', 'range', 'generate_series', 'list_resize', 'array_resize', 'repeat_row']);
+export const MAX_SIZE_ARGUMENT = 10_000_000;
+export const MAX_SELECT_COLUMNS = 1664; // PostgreSQL's limit on a target list
+export const MAX_AST_NODES = 50_000;
+
+function refuse(message: string, detail?: string): PgError {
+  return new PgError(SqlState.InsufficientPrivilege, message, detail ? { detail } : {});
+}
+
+function tooComplex(message: string): PgError {
+  return new PgError(SqlState.StatementTooComplex, message);
+}
+
+function lower(s: string): string {
+  return s.toLowerCase();
+}
+
+/** Looks like a file path or URL read by a replacement scan (`FROM 'x.csv'`). */
+function looksLikePath(name: string): boolean {
+  return /[/\\]|:\/\/|\.(csv|tsv|parquet|json|jsonl|ndjson|txt|gz|zst|duckdb|db|sqlite|xlsx|arrow)$/i.test(name);
+}
+
+interface Scope {
+  /** CTE names visible here, lower-cased. */
+  ctes: ReadonlySet<string>;
+}
+
+export interface Confined {
+  /** Base tables the statement reads (lower-cased, CTE references excluded). */
+  tables: Set<string>;
+}
+
+export class Confiner {
+  private nodes = 0;
+  readonly tables = new Set<string>();
+
+  constructor(
+    private readonly ctx: GateContext,
+    private readonly templates: ShareFilterTemplates,
+  ) {}
+
+  /** Verifies and confines a statement (json_serialize_sql's statements[i]) in place. */
+  statement(stmt: AstObject): Confined {
+    const node = stmt.node;
+    if (!isObject(node) || !QUERY_NODES.has(str(node, 'type'))) throw refuse('only SELECT queries can run here');
+    stmt.node = this.queryNode(node, { ctes: new Set() });
+    const list = node.select_list;
+    if (Array.isArray(list) && list.length > MAX_SELECT_COLUMNS) {
+      throw tooComplex(`target lists can have at most ${MAX_SELECT_COLUMNS} entries`);
+    }
+    return { tables: this.tables };
+  }
+
+  private count(): void {
+    if (++this.nodes > MAX_AST_NODES) throw tooComplex(`statement is too complex (more than ${MAX_AST_NODES} syntax nodes)`);
+  }
+
+  private queryNode(node: AstObject, outer: Scope): AstObject {
+    this.count();
+    const type = str(node, 'type');
+    if (!QUERY_NODES.has(type)) throw refuse(`query node ${type || '(unknown)'} is not allowed`);
+    // The node's own CTEs: each sees the ones before it; the body sees all of them.
+    const ctes = new Set(outer.ctes);
+    const cteMap = node.cte_map;
+    if (isObject(cteMap) && Array.isArray(cteMap.map)) {
+      for (const entry of cteMap.map as AstObject[]) {
+        const name = lower(str(entry, 'key'));
+        const value = entry.value;
+        if (!isObject(value) || !isObject(value.query) || !isObject(value.query.node)) {
+          throw refuse('malformed common table expression');
+        }
+        this.count();
+        const q = value.query as AstObject;
+        q.node = this.value(q.node, { ctes: new Set(ctes) });
+        ctes.add(name);
+      }
+    }
+    // A recursive CTE's recursive term sees the CTE itself; its anchor does not.
+    const self = type === 'RECURSIVE_CTE_NODE' ? lower(str(node, 'ctename')) : '';
+    const scope: Scope = { ctes };
+    const selfScope: Scope = self ? { ctes: new Set([...ctes, self]) } : scope;
+    for (const key of Object.keys(node)) {
+      if (key === 'cte_map' || key === 'type') continue;
+      node[key] = this.value(node[key], key === 'right' ? selfScope : scope);
+    }
+    return node;
+  }
+
+  private value(v: unknown, scope: Scope): unknown {
+    if (Array.isArray(v)) {
+      for (let i = 0; i < v.length; i++) v[i] = this.value(v[i], scope);
+      return v;
+    }
+    if (!isObject(v)) return v;
+    this.count();
+    if (typeof v.class === 'string') return this.expression(v, scope);
+    const type = str(v, 'type');
+    if (QUERY_NODES.has(type) && 'modifiers' in v) return this.queryNode(v, scope);
+    if ('query_location' in v && 'alias' in v) return this.tableRef(v, scope);
+    for (const key of Object.keys(v)) v[key] = this.value(v[key], scope);
+    return v;
+  }
+
+  private tableRef(ref: AstObject, scope: Scope): unknown {
+    const type = str(ref, 'type');
+    if (!TABLE_REFS.has(type)) throw refuse(`table reference of kind ${type || '(unknown)'} is not allowed`);
+    if (type === 'BASE_TABLE') return this.baseTable(ref, scope);
+    if (type === 'TABLE_FUNCTION') {
+      const fn = ref.function;
+      const name = isObject(fn) ? lower(str(fn, 'function_name')) : '';
+      const schema = isObject(fn) ? lower(str(fn, 'schema')) : '';
+      if (!ALLOWED_TABLE_FUNCTIONS.has(name) || (schema !== '' && schema !== 'main') || !isObject(fn)) {
+        throw refuse(`table function ${name || '(unknown)'}() is not allowed`, `Allowed table functions: ${[...ALLOWED_TABLE_FUNCTIONS].join(', ')}.`);
+      }
+      // Its arguments are expressions like any other; the function itself is a table
+      // function (streamed, interruptible), not the scalar of the same name.
+      for (const key of Object.keys(fn)) {
+        if (key !== 'class' && key !== 'type') fn[key] = this.value(fn[key], scope);
+      }
+      for (const key of Object.keys(ref)) {
+        if (key !== 'type' && key !== 'function') ref[key] = this.value(ref[key], scope);
+      }
+      return ref;
+    }
+    if (type === 'SHOW_REF' && this.ctx.isolation !== 'database') {
+      throw refuse('DESCRIBE, SHOW and SUMMARIZE are not available for shared tables');
+    }
+    for (const key of Object.keys(ref)) {
+      if (key === 'type') continue;
+      ref[key] = this.value(ref[key], scope);
+    }
+    return ref;
+  }
+
+  private baseTable(ref: AstObject, scope: Scope): unknown {
+    const catalog = str(ref, 'catalog_name');
+    const schema = str(ref, 'schema_name');
+    const name = str(ref, 'table_name');
+    if (ref.at_clause !== null && ref.at_clause !== undefined) throw refuse('time travel (AT) is not allowed');
+    if (catalog === '' && schema === '' && scope.ctes.has(lower(name))) return ref;
+    if (catalog !== '' && lower(catalog) !== lower(this.ctx.catalogName)) {
+      throw new PgError(SqlState.UndefinedTable, `relation "${[catalog, schema, name].filter(Boolean).join('.')}" does not exist`);
+    }
+    if (schema !== '' && !['main', 'public'].includes(lower(schema))) {
+      throw new PgError(SqlState.UndefinedTable, `relation "${schema}.${name}" does not exist`);
+    }
+    const table = this.ctx.tables.get(lower(name));
+    if (!table) {
+      if (looksLikePath(name)) throw refuse('reading files is not allowed');
+      throw new PgError(SqlState.UndefinedTable, `relation "${name}" does not exist`);
+    }
+    this.tables.add(lower(table.name));
+    // PostgreSQL clients write public.t; in DuckDB the schema is main. Unqualified is both.
+    ref.catalog_name = '';
+    ref.schema_name = '';
+    if (table.tenantColumn) return this.confineShared(ref, table);
+    for (const key of ['sample', 'column_name_alias']) ref[key] = this.value(ref[key], scope);
+    return ref;
+  }
+
+  private confineShared(ref: AstObject, table: CatalogTable): AstObject {
+    if (ref.sample !== null && ref.sample !== undefined) {
+      // TABLESAMPLE would sample across tenants before the filter: sample the subquery instead.
+      throw refuse('TABLESAMPLE on a shared table is not supported; sample a subquery instead');
+    }
+    return shareFilterSubquery(ref, table, this.ctx, this.templates);
+  }
+
+  private expression(e: AstObject, scope: Scope): AstObject {
+    const cls = str(e, 'class');
+    if (!EXPRESSION_CLASSES.has(cls)) throw refuse(`expressions of kind ${cls} are not allowed`);
+    if (cls === 'FUNCTION' || cls === 'WINDOW') this.checkFunction(e);
+    if (cls === 'COLUMN_REF') this.normaliseColumnRef(e);
+    for (const key of Object.keys(e)) {
+      if (key === 'class' || key === 'type') continue;
+      e[key] = this.value(e[key], scope);
+    }
+    return e;
+  }
+
+  private checkFunction(e: AstObject): void {
+    const name = lower(str(e, 'function_name'));
+    const schema = lower(str(e, 'schema'));
+    const catalog = lower(str(e, 'catalog'));
+    if (catalog !== '' || (schema !== '' && schema !== 'main' && schema !== 'pg_catalog')) {
+      throw refuse(`function ${[catalog, schema, name].filter(Boolean).join('.')}() is not allowed`);
+    }
+    if (DENIED_FUNCTIONS.has(name) || DENIED_PREFIXES.some((p) => name.startsWith(p))) {
+      throw refuse(`function ${name}() is not allowed`);
+    }
+    if (SIZED_FUNCTIONS.has(name) && Array.isArray(e.children)) {
+      for (const child of e.children as unknown[]) {
+        if (!isObject(child) || child.class !== 'CONSTANT' || !isObject(child.value)) continue;
+        const raw = (child.value as AstObject).value;
+        const n = Number(String(raw ?? ''));
+        if (Number.isFinite(n) && Math.abs(n) > MAX_SIZE_ARGUMENT) {
+          throw new PgError(SqlState.ProgramLimitExceeded, `${name}() with a size of ${String(raw)} is over the limit of ${MAX_SIZE_ARGUMENT}`);
+        }
+      }
+    }
+  }
+
+  /**
+   * `public.orders.status`, `main.orders.status` and `<catalog>.main.orders.status` name the
+   * column `status` of `orders`: keep `orders.status`, which also binds when `orders` has
+   * become a confined subquery.
+   */
+  private normaliseColumnRef(e: AstObject): void {
+    const parts = e.column_names;
+    if (!Array.isArray(parts) || parts.length < 3) return;
+    const names = parts.map((p) => String(p));
+    let drop = 0;
+    if (names.length >= 4 && lower(names[0]!) === lower(this.ctx.catalogName) && ['main', 'public'].includes(lower(names[1]!))) drop = 2;
+    else if (['main', 'public'].includes(lower(names[0]!)) && this.ctx.tables.has(lower(names[1]!))) drop = 1;
+    if (drop > 0) e.column_names = parts.slice(drop);
+  }
+}
