@@ -131,6 +131,11 @@ describe('shared isolation', () => {
     }
   });
 
+  it('calls the database after the tenant, not after the shared catalog', async () => {
+    const v = await check('SELECT current_database() AS db, current_catalog()', sharedCtx('globex'));
+    expect(await rows(v.sql)).toEqual([['globex', 'globex']]);
+  });
+
   it('refuses tenant_id itself, DESCRIBE/SUMMARIZE and TABLESAMPLE on shared tables', async () => {
     await expect(check('SELECT tenant_id FROM orders', sharedCtx('acme')).then((v) => rows(v.sql))).rejects.toThrow(/tenant_id/);
     await expect(check('DESCRIBE orders', sharedCtx('acme'))).rejects.toMatchObject({ code: '42501' });

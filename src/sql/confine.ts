@@ -68,6 +68,17 @@ function looksLikePath(name: string): boolean {
   return /[/\\]|:\/\/|\.(csv|tsv|parquet|json|jsonl|ndjson|txt|gz|zst|duckdb|db|sqlite|xlsx|arrow)$/i.test(name);
 }
 
+/** A VARCHAR constant in place of expression `e` (keeping its alias and location). */
+function constantText(value: string, e: AstObject): AstObject {
+  return {
+    class: 'CONSTANT',
+    type: 'VALUE_CONSTANT',
+    alias: e.alias ?? '',
+    query_location: e.query_location,
+    value: { type: { id: 'VARCHAR', type_info: null }, is_null: false, value },
+  };
+}
+
 interface Scope {
   /** CTE names visible here, lower-cased. */
   ctes: ReadonlySet<string>;
@@ -217,7 +228,14 @@ export class Confiner {
   private expression(e: AstObject, scope: Scope): AstObject {
     const cls = str(e, 'class');
     if (!EXPRESSION_CLASSES.has(cls)) throw refuse(`expressions of kind ${cls} are not allowed`);
-    if (cls === 'FUNCTION' || cls === 'WINDOW') this.checkFunction(e);
+    if (cls === 'FUNCTION' || cls === 'WINDOW') {
+      this.checkFunction(e);
+      const name = lower(str(e, 'function_name'));
+      if (cls === 'FUNCTION' && (name === 'current_database' || name === 'current_catalog')) {
+        // The tenant's database is called after the tenant, whatever catalog its rows live in.
+        return constantText(this.ctx.tenantId, e);
+      }
+    }
     if (cls === 'COLUMN_REF') this.normaliseColumnRef(e);
     for (const key of Object.keys(e)) {
       if (key === 'class' || key === 'type') continue;

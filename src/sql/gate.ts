@@ -66,6 +66,9 @@ const ENGINE_COMMANDS = new Set([
 /** Deeper nesting than this is refused before any parser sees it (node-sql-parser overflows at ~5,000). */
 export const MAX_NESTING = 256;
 
+/** Largest AST (as JSON text) the gate reads: ~ a 100 KB query of dense expressions. */
+export const MAX_AST_JSON = 8 * 1024 * 1024;
+
 /** Confinement templates kept at most (one per shared tenant and table). */
 const MAX_TEMPLATES = 50_000;
 
@@ -159,6 +162,10 @@ export class Gate {
       throw new PgError(SqlState.ReadOnlySqlTransaction, 'cannot execute SELECT INTO in a read-only transaction', { detail: READ_ONLY_DETAIL });
     }
     const [json, opinion] = await Promise.all([this.parser.serialize(text), this.opinion(ctx.tenantId, text)]);
+    if (json.length > MAX_AST_JSON) {
+      // Reading a huge AST would hold the event loop for everyone; no real query needs one.
+      throw new PgError(SqlState.StatementTooComplex, 'statement is too complex (its syntax tree is too large)');
+    }
     const ast = parseAst(json) as SerializedAst;
     if (ast.error) throw engineParseError(ast, tokens);
     const statements = ast.statements ?? [];
