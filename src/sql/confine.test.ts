@@ -18,6 +18,7 @@ const ordersColumns = ['tenant_id', 'id', 'status', 'amount'];
 const sharedTables = new Map<string, CatalogTable>([
   ['orders', { name: 'orders', columns: ordersColumns, tenantColumn: 'tenant_id' }],
   ['notes', { name: 'notes', columns: ['tenant_ids', 'note'], tenantColumn: 'tenant_ids' }],
+  ['secrets', { name: 'secrets', columns: ['tenant_id', 'v'], tenantColumn: 'tenant_id' }],
 ]);
 const sharedCtx = (tenantId: string): GateContext => ({ tenantId, isolation: 'shared', catalogName: 'shared', tables: sharedTables, version: 'v1' });
 const dbCtx: GateContext = {
@@ -43,6 +44,8 @@ beforeAll(async () => {
   conn = await shared.connect();
   await conn.run(`CREATE TABLE orders AS SELECT CASE WHEN i % 3 = 0 THEN 'acme' WHEN i % 3 = 1 THEN 'globex' ELSE 'initech' END AS tenant_id,
     i AS id, CASE WHEN i % 2 = 0 THEN 'paid' ELSE 'open' END AS status, i * 10 AS amount FROM range(30) t(i)`);
+  // acme's values are numbers; globex's are not: evaluating a cast or an error() on them would fail.
+  await conn.run(`CREATE TABLE secrets AS SELECT * FROM (VALUES ('acme', '1'), ('acme', '2'), ('globex', 'GLOBEX-SECRET')) v(tenant_id, v)`);
   await conn.run(`CREATE TABLE notes AS SELECT * FROM (VALUES (['acme', 'globex'], 'both'), (['globex'], 'globex only'), (['acme'], 'acme only')) v(tenant_ids, note)`);
 });
 afterAll(() => {
@@ -128,6 +131,21 @@ describe('shared isolation', () => {
     for (const [t, expected] of [['acme', ['acme only', 'both']], ['globex', ['both', 'globex only']], ['initech', []]] as const) {
       const v = await check('SELECT note FROM notes ORDER BY note', sharedCtx(t));
       expect((await rows(v.sql)).map((r) => r[0])).toEqual(expected);
+    }
+  });
+
+  it('never evaluates the tenant\'s predicates on other tenants\' rows (no error oracle)', async () => {
+    const probes = [
+      "SELECT count(*) FROM secrets WHERE CAST(v AS INTEGER) > 0",
+      "SELECT count(*) FROM secrets WHERE (CASE WHEN v = 'GLOBEX-SECRET' THEN error('found') ELSE 1 END) = 1",
+      "SELECT count(*) FROM secrets s JOIN range(3) r(x) ON CAST(s.v AS INTEGER) = r.x",
+      "SELECT (SELECT count(*) FROM secrets WHERE CAST(v AS INTEGER) >= 1)",
+      "SELECT count(*) FROM secrets WHERE v IN (SELECT v FROM secrets WHERE CAST(v AS INTEGER) > 0)",
+    ];
+    for (const q of probes) {
+      const v = await check(q, sharedCtx('acme'));
+      const r = await rows(v.sql);
+      expect(r[0]![0], q).toBe(2);
     }
   });
 
