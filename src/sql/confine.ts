@@ -135,7 +135,7 @@ export class Confiner {
       }
     }
     // A recursive CTE's recursive term sees the CTE itself; its anchor does not.
-    const self = type === 'RECURSIVE_CTE_NODE' ? lower(str(node, 'ctename')) : '';
+    const self = type === 'RECURSIVE_CTE_NODE' ? lower(str(node, 'cte_name')) : '';
     const scope: Scope = { ctes };
     const selfScope: Scope = self ? { ctes: new Set([...ctes, self]) } : scope;
     for (const key of Object.keys(node)) {

@@ -79,6 +79,12 @@ function refuseByKeyword(tokens: Token[]): PgError {
   if (WRITES.has(first)) {
     return new PgError(SqlState.ReadOnlySqlTransaction, `cannot execute ${first} in a read-only transaction`, { detail: READ_ONLY_DETAIL });
   }
+  if (first === 'PIVOT' || first === 'UNPIVOT') {
+    // DuckDB plans a PIVOT without an IN list as several statements, which cannot be checked.
+    return new PgError(SqlState.FeatureNotSupported, `${first} without an IN list is not supported`, {
+      hint: 'List the pivot values: PIVOT t ON col IN (value1, value2, ...) USING ...',
+    });
+  }
   if (ENGINE_COMMANDS.has(first)) {
     return new PgError(SqlState.InsufficientPrivilege, `${first} is not allowed`, { detail: 'tenantgate runs SELECT queries only.' });
   }
@@ -91,9 +97,14 @@ function selectInto(tokens: Token[]): boolean {
   for (const t of tokens) {
     if (t.kind === 'op' && t.value === '(') depth++;
     else if (t.kind === 'op' && t.value === ')') depth--;
-    else if (depth === 0 && t.kind === 'word' && t.value === 'INTO') return true;
+    else if (depth === 0 && t.kind === 'word' && t.value === 'INTO' && next(tokens, t)?.value !== 'NAME') return true;
   }
   return false;
+}
+
+/** The token after `t` (UNPIVOT's `INTO NAME n VALUE v` is not SELECT INTO). */
+function next(tokens: Token[], t: Token): Token | undefined {
+  return tokens[tokens.indexOf(t) + 1];
 }
 
 function checkNesting(tokens: Token[]): void {
