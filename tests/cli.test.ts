@@ -1,54 +1,13 @@
 // The operator CLI, run as a real process (`node --import tsx src/cli/main.ts ...`) on a
 // temporary data directory. Spawning costs ~0.5 s, so independent commands run in parallel.
 import { DuckDBInstance } from '@duckdb/node-api';
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Registry, type RegistryData } from '../src/tenants/registry.js';
+import { expectError, expectOk, tg } from './support/cli.js';
 import { querySnapshot } from './support/snapshot.js';
-
-const ROOT = path.resolve(import.meta.dirname, '..');
-const CLI = path.join(ROOT, 'src', 'cli', 'main.ts');
-
-interface Result {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function tg(args: string[], opts: { input?: string; env?: NodeJS.ProcessEnv } = {}): Promise<Result> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', CLI, ...args], {
-      cwd: ROOT,
-      env: { ...process.env, TENANTGATE_DATA: undefined, TENANTGATE_DEBUG: undefined, ...opts.env },
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end(opts.input ?? '');
-  });
-}
-
-/** Asserts a failure: the given exit status and exactly one line "tenantgate: ..." on stderr. */
-function expectError(r: Result, code: number, message: string | RegExp): void {
-  const lines = r.stderr.split('\n').filter((l) => l !== '' && !l.startsWith('tenantgate: warning:'));
-  expect(r.code, r.stderr).toBe(code);
-  expect(lines, r.stderr).toHaveLength(1);
-  expect(lines[0]).toMatch(/^tenantgate: /);
-  if (typeof message === 'string') expect(lines[0]).toContain(message);
-  else expect(lines[0]).toMatch(message);
-  expect(r.stderr).not.toMatch(/\n\s+at /);
-}
-
-function expectOk(r: Result): void {
-  expect(r.code, `stderr: ${r.stderr}`).toBe(0);
-}
 
 let tmp: string;
 let seq = 0;
@@ -161,7 +120,7 @@ describe('tenantgate CLI', () => {
       [['tenant', 'add', 'beta', '--plan', 'free', '--password', 'x1234567', '--password-stdin'], 2, /cannot be used with/],
       [['tenant', 'add', 'beta', '--plan', 'free', '--password-stdin'], 2, 'password read from standard input is empty', '\n'],
       [['tenant', 'add', 'beta', '--plan', 'free', '--password-stdin'], 2, 'password is too short (at least 8 characters)', 'short\n'],
-      [['tenant', 'add', 'beta', '--plan', 'free', '--isolation', 'shared', '--password-stdin'], 1, 'shared isolation is not available yet', 'long-enough\n'],
+      [['tenant', 'add', 'beta', '--plan', 'free', '--isolation', 'hybrid', '--password-stdin'], 2, 'unknown isolation "hybrid" (use database or shared)', 'long-enough\n'],
       [['tenant', 'add', 'beta', '--password-stdin'], 2, "required option '--plan <plan>' not specified"],
       [['tenant', 'show', 'nope'], 1, 'unknown tenant "nope"'],
       [['tenant', 'frobnicate'], 2, /unknown command 'frobnicate'/],
@@ -376,9 +335,12 @@ describe('tenantgate CLI', () => {
       expect(r.stdout, cmds[i]!.join(' ')).toMatch(/^Usage: tenantgate/);
     });
     const [top, add, load, serve] = results.map((r) => r.stdout);
-    for (const c of ['serve', 'tenant', 'user', 'load', 'demo']) expect(top).toContain(c);
+    for (const c of ['serve', 'tenant', 'user', 'load', 'shared', 'split', 'demo']) expect(top).toContain(c);
     for (const o of ['--plan', '--isolation', '--name', '--password-stdin', '--password', '--data']) expect(add).toContain(o);
-    for (const o of ['--replace', '--append', '--data', '.parquet']) expect(load).toContain(o);
+    expect(add!.replace(/\s+/g, ' ')).toContain(
+      '--isolation <mode> where its data live: database (a DuckDB file of its own) or shared (its rows in the shared database)',
+    );
+    for (const o of ['--replace', '--append', '--data', '.parquet', 'shared isolation']) expect(load).toContain(o);
     for (const o of ['--data', '--host', '--port', '--config', '--demo']) expect(serve).toContain(o);
   });
 });

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // tenantgate: the operator's command line. Argument parsing only; the work happens in
-// src/tenants (registry, snapshots, demo) and src/server (serve).
+// src/tenants (registry, snapshots, shared database, demo) and src/server (serve).
 //
 // Every failure is one line on stderr, "tenantgate: <message>", with exit status 2 for a
 // malformed command line and 1 for anything else. TENANTGATE_DEBUG=1 adds stack traces of
@@ -12,6 +12,8 @@ import { UsageError } from './commands/common.js';
 import { demoCommand } from './commands/demo.js';
 import { loadCommand } from './commands/load.js';
 import { serveCliCommand } from './commands/serve.js';
+import { sharedCommand } from './commands/shared.js';
+import { splitCommand } from './commands/split.js';
 import { tenantCommand } from './commands/tenant.js';
 import { userCommand } from './commands/user.js';
 
@@ -31,7 +33,7 @@ function packageVersion(): string {
 function buildProgram(): Command {
   const program = new Command('tenantgate');
   program
-    .description('PostgreSQL-protocol gateway in front of per-tenant DuckDB data')
+    .description('PostgreSQL-protocol gateway in front of per-tenant and shared DuckDB data')
     .version(packageVersion(), '-V, --version', 'output the version number')
     // Inherited by every subcommand added below: errors come back as exceptions, and
     // commander writes nothing itself (main() prints them on one line).
@@ -47,6 +49,8 @@ function buildProgram(): Command {
   program.addCommand(tenantCommand());
   program.addCommand(userCommand());
   program.addCommand(loadCommand());
+  program.addCommand(sharedCommand());
+  program.addCommand(splitCommand());
   program.addCommand(demoCommand());
   // addCommand() does not copy settings to commands built elsewhere: apply them to all.
   const configure = (cmd: Command): void => {

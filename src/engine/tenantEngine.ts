@@ -7,7 +7,6 @@
  * the one instance of the shared snapshot, whose tables all carry tenant_id (or a list
  * of tenant ids); the gate confines every reference to them.
  */
-import path from 'node:path';
 import { PgError } from '../errors/PgError.js';
 import { SqlState } from '../errors/sqlstate.js';
 import { TENANT_COLUMN, TENANT_LIST_COLUMN, type CatalogTable, type GateContext } from '../sql/catalog.js';
@@ -66,7 +65,7 @@ export class TenantEngine {
           shared
             ? {
                 owner: SHARED_CATALOG,
-                snapshotPath: data.shared.snapshot ? path.join(this.live.registry.dataDir, 'shared', data.shared.snapshot) : null,
+                snapshotPath: this.live.registry.sharedSnapshotPath(data),
                 limits: SHARED_POOL,
               }
             : {

@@ -73,6 +73,16 @@ describe('Registry paths', () => {
     expect(() => registry.snapshotPath({ ...t, snapshot: '../../etc/passwd' })).toThrow(TenantError);
   });
 
+  it('resolves the path of the shared database', async () => {
+    const data = await validRegistryJson();
+    expect(registry.sharedSnapshotPath(data)).toBeNull();
+    data.shared.snapshot = '000003-89abcdef.duckdb';
+    expect(registry.sharedSnapshotPath(data)).toBe(path.join(dir, 'data', 'shared', '000003-89abcdef.duckdb'));
+    data.shared.snapshot = '../registry.json';
+    expect(() => registry.sharedSnapshotPath(data)).toThrow(TenantError);
+    expect(() => parseRegistry(JSON.stringify(data))).toThrow(/shared\.snapshot: not a snapshot file name/);
+  });
+
   it('resolves the data directory from --data, then $TENANTGATE_DATA, then ./data', () => {
     const saved = process.env.TENANTGATE_DATA;
     try {
@@ -240,7 +250,7 @@ describe('tenant and user operations', () => {
     expect(fs.readFileSync(registry.path, 'utf8')).not.toContain(PASSWORD);
   });
 
-  it('refuses duplicates, bad ids, unknown plans, short passwords and shared isolation', async () => {
+  it('refuses duplicates, bad ids, unknown plans and short passwords', async () => {
     await addTenant(registry, { id: 'acme', plan: 'free', password: PASSWORD });
     await expect(addTenant(registry, { id: 'acme', plan: 'free', password: PASSWORD })).rejects.toThrow(
       'tenant acme already exists',
@@ -248,10 +258,17 @@ describe('tenant and user operations', () => {
     await expect(addTenant(registry, { id: 'A', plan: 'free', password: PASSWORD })).rejects.toThrow(InvalidArgumentError);
     await expect(addTenant(registry, { id: 'beta', plan: 'gold', password: PASSWORD })).rejects.toThrow(/unknown plan/);
     await expect(addTenant(registry, { id: 'beta', plan: 'free', password: 'short' })).rejects.toThrow(/too short/);
-    await expect(addTenant(registry, { id: 'beta', plan: 'free', password: PASSWORD, isolation: 'shared' })).rejects.toThrow(
-      'shared isolation is not available yet',
+    await expect(addTenant(registry, { id: 'beta', plan: 'free', password: PASSWORD, isolation: 'hybrid' as 'shared' })).rejects.toThrow(
+      'unknown isolation "hybrid"',
     );
     expect(Object.keys((await registry.read()).tenants)).toEqual(['acme']);
+  });
+
+  it('adds a tenant with shared isolation: no snapshot of its own', async () => {
+    const t = await addTenant(registry, { id: 'beta', plan: 'free', password: PASSWORD, isolation: 'shared' });
+    expect(t).toMatchObject({ id: 'beta', isolation: 'shared', snapshot: null });
+    expect((await getTenant(registry, 'beta')).isolation).toBe('shared');
+    expect((await registry.read()).shared.snapshot).toBeNull();
   });
 
   it('enforces the plan user limit', async () => {

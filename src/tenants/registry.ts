@@ -1,5 +1,6 @@
 // The tenant registry: one JSON file, <data>/registry.json, holding every tenant, its plan,
-// its users (SCRAM verifiers only, never passwords) and the name of its current snapshot.
+// its isolation, its users (SCRAM verifiers only, never passwords), the name of its current
+// snapshot (database isolation) and the name of the current shared database (shared isolation).
 //
 // Readers never lock: the file is only ever replaced by an atomic rename, so a reader sees
 // either the old or the new version. Writers go through Registry.update(), which takes a
@@ -41,7 +42,10 @@ export interface TenantRecord {
   status: TenantStatus;
   /** At least one. `tenant add` creates the first one, named like the tenant id. */
   users: UserRecord[];
-  /** File name (inside tenants/<id>/) of the current published snapshot; null = no data yet. */
+  /**
+   * File name (inside tenants/<id>/) of the current published snapshot; null = no data yet.
+   * Always null for a tenant with shared isolation: its rows live in the shared database.
+   */
   snapshot: string | null;
   createdAt: string;
   updatedAt: string;
@@ -50,6 +54,7 @@ export interface TenantRecord {
 export interface RegistryData {
   version: 1;
   tenants: Record<string, TenantRecord>;
+  /** The shared database: file name (inside shared/) of its current snapshot; null = none yet. */
   shared: { snapshot: string | null };
 }
 
@@ -57,9 +62,6 @@ export const ISOLATIONS: readonly Isolation[] = ['database', 'shared'];
 
 /** Published snapshot files: `<sequence>-<random hex>.duckdb`, e.g. `000007-3f9a12c4.duckdb`. */
 export const SNAPSHOT_FILE_RE = /^(\d{6,})-([0-9a-f]{8,32})\.duckdb$/;
-
-/** A plain file name: no directories, no dot-files, no `..`. */
-const PLAIN_FILE_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,254}$/;
 
 // ---------------------------------------------------------------------------------------
 // Validation
@@ -96,7 +98,7 @@ const registrySchema = z
     version: z.literal(1),
     tenants: z.record(z.string(), tenantSchema),
     shared: z.strictObject({
-      snapshot: z.string().regex(PLAIN_FILE_RE, 'not a plain file name').nullable(),
+      snapshot: z.string().regex(SNAPSHOT_FILE_RE, 'not a snapshot file name').nullable(),
     }),
   })
   .superRefine((data, ctx) => {
@@ -170,7 +172,7 @@ interface LockPolicy {
 
 /** Registry writes are short: wait up to ~25 s (longer than the 10 s stale threshold). */
 const REGISTRY_LOCK: LockPolicy = { retries: 100, minTimeout: 10, maxTimeout: 250 };
-/** A tenant lock is held for a whole data load: wait up to ~10 minutes. */
+/** A tenant lock (or the shared lock) is held for a whole data load: wait up to ~10 minutes. */
 const TENANT_LOCK: LockPolicy = { retries: 620, minTimeout: 50, maxTimeout: 1000 };
 
 async function acquireLock(target: string, lockfilePath: string, policy: LockPolicy, busy: string): Promise<HeldLock> {
@@ -307,9 +309,19 @@ export class Registry {
     return path.join(this.tenantDir(t.id), t.snapshot);
   }
 
-  /** <data>/shared (reserved for the shared-isolation database). */
+  /** <data>/shared: the snapshots of the shared database (tenants with shared isolation). */
   get sharedDir(): string {
     return path.join(this.dataDir, 'shared');
+  }
+
+  /** Absolute path of the shared database's current snapshot, or null when there is none yet. */
+  sharedSnapshotPath(data: RegistryData): string | null {
+    const name = data.shared.snapshot;
+    if (name === null) return null;
+    if (!SNAPSHOT_FILE_RE.test(name)) {
+      throw new TenantError(`the shared database has an invalid snapshot name ${JSON.stringify(name)}`);
+    }
+    return path.join(this.sharedDir, name);
   }
 
   /** <data>/tmp (reserved for the gateway's DuckDB temp directories). */
@@ -329,6 +341,20 @@ export class Registry {
       `${dir}.lock`,
       TENANT_LOCK,
       `tenant ${id} is busy: another load has held its lock for too long; try again later`,
+    );
+  }
+
+  /**
+   * Takes the shared database's cross-process lock (<data>/shared.lock), which serialises
+   * builds of the shared database. Whoever needs a tenant lock as well takes that one first.
+   */
+  async lockShared(): Promise<HeldLock> {
+    await mkdir(this.dataDir, { recursive: true, mode: 0o700 });
+    return acquireLock(
+      this.sharedDir,
+      `${this.sharedDir}.lock`,
+      TENANT_LOCK,
+      'the shared database is busy: another load has held its lock for too long; try again later',
     );
   }
 }
@@ -416,9 +442,6 @@ export async function addTenant(registry: Registry, opts: AddTenantOptions): Pro
   const isolation = parseIsolation(opts.isolation ?? 'database');
   const name = validateTenantName(opts.name ?? id);
   validateUserName(id);
-  if (isolation === 'shared') {
-    throw new TenantError('shared isolation is not available yet; use --isolation database');
-  }
   const scram = await makeVerifier(opts.password);
   return registry.update((data) => {
     if (Object.hasOwn(data.tenants, id)) throw new TenantError(`tenant ${id} already exists`);
@@ -456,11 +479,23 @@ export function newTenantRecord(opts: {
 /**
  * Removes the registry entry, then the tenant's directory. A load running for the tenant
  * fails when it tries to publish; its lock is awaited before the directory is deleted.
+ * A tenant with shared isolation first loses its rows in the shared database: one new
+ * shared snapshot without them is published by the same registry update that removes it.
  */
 export async function removeTenant(registry: Registry, id: string): Promise<void> {
   validateTenantId(id);
+  const isolation = findTenant(await registry.read(), id).isolation;
+  if (isolation === 'shared') {
+    // Loaded on demand: the shared database needs DuckDB, the registry does not.
+    const { removeSharedTenant } = await import('./shared.js');
+    await removeSharedTenant(registry, id);
+    return;
+  }
   await registry.update((data) => {
-    findTenant(data, id);
+    const t = findTenant(data, id);
+    if (t.isolation !== isolation) {
+      throw new TenantError(`tenant ${id} was moved to ${t.isolation} isolation meanwhile; nothing was removed, try again`);
+    }
     delete data.tenants[id];
   });
   let lock: HeldLock | null = null;

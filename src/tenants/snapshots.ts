@@ -1,27 +1,91 @@
-// A tenant's data are immutable DuckDB files ("snapshots") in <data>/tenants/<id>/.
-// Changing data means building a new file and publishing it:
+// A tenant's data are immutable DuckDB files ("snapshots") in <data>/tenants/<id>/; the
+// shared database (tenants with shared isolation) is the same kind of file in <data>/shared/.
+// Changing data means building a new file and publishing it. One routine does it for both
+// targets:
 //
-//   lock tenant ─▶ copy current snapshot to .build-*.duckdb (or start empty)
+//   lock target ─▶ copy current snapshot to .build-*.duckdb (or start empty)
 //   ─▶ open it read-write in a private DuckDB instance ─▶ BEGIN; build(conn); COMMIT
 //   ─▶ CHECKPOINT; close connection, then instance ─▶ no .wal left? ─▶ fsync
-//   ─▶ rename to <seq>-<random>.duckdb ─▶ registry.update(tenant.snapshot = new name)
+//   ─▶ rename to <seq>-<random>.duckdb ─▶ registry.update(snapshot name = new name)
 //   ─▶ unlink superseded snapshots ─▶ unlock
+//
+// The steps are also available separately (stageSnapshot, publishStaged) for operations
+// that build more than one file and switch to all of them with one registry update.
 //
 // A published file is never opened read-write again, so a gateway reading the previous
 // snapshot keeps a consistent view through its open handle (POSIX unlink semantics), and
-// any failure before the registry update leaves the tenant exactly as it was.
+// any failure before the registry update leaves the data exactly as they were.
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { randomBytes } from 'node:crypto';
 import { constants as fsConstants } from 'node:fs';
-import { copyFile, lstat, mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
+import { copyFile, lstat, mkdir, open, readdir, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { InvalidArgumentError, TenantError, quoteIdent, quoteLiteral, validateTableName, validateTenantId } from './ids.js';
-import { SNAPSHOT_FILE_RE, findTenant, fsyncDir, type Registry, type TenantRecord } from './registry.js';
+import { InvalidArgumentError, TenantError, quoteIdent, validateTableName, validateTenantId } from './ids.js';
+import {
+  SNAPSHOT_FILE_RE,
+  findTenant,
+  fsyncDir,
+  type HeldLock,
+  type Isolation,
+  type Registry,
+  type RegistryData,
+  type TenantRecord,
+} from './registry.js';
+import {
+  checkColumnsFit,
+  checkInputFile,
+  fileKind,
+  firstCount,
+  sourceColumns,
+  sourceSql,
+  summarizeDuckDBError,
+  tableColumns,
+} from './sources.js';
+
+export { summarizeDuckDBError } from './sources.js';
 
 /** Temporary files of a build in progress (or of a crashed one): `.build-<random>.duckdb[.wal|.tmp]`. */
 const BUILD_PREFIX = '.build-';
 
 export type LoadMode = 'create' | 'replace' | 'append';
+
+/** What a build publishes: one tenant's own snapshot, or the shared database. */
+export type SnapshotTarget = { readonly kind: 'tenant'; readonly tenantId: string } | { readonly kind: 'shared' };
+
+export const SHARED_TARGET: SnapshotTarget = Object.freeze({ kind: 'shared' });
+
+export function tenantTarget(tenantId: string): SnapshotTarget {
+  return { kind: 'tenant', tenantId: validateTenantId(tenantId) };
+}
+
+function describeTarget(target: SnapshotTarget): string {
+  return target.kind === 'tenant' ? `tenant ${target.tenantId}` : 'the shared database';
+}
+
+/** The directory holding the target's snapshots. */
+export function targetDir(registry: Registry, target: SnapshotTarget): string {
+  return target.kind === 'tenant' ? registry.tenantDir(target.tenantId) : registry.sharedDir;
+}
+
+/** The name of the target's current snapshot in `data` (null: none; unknown tenant: TenantError). */
+export function currentSnapshot(data: RegistryData, target: SnapshotTarget): string | null {
+  return target.kind === 'tenant' ? findTenant(data, target.tenantId).snapshot : data.shared.snapshot;
+}
+
+/** Takes the target's cross-process lock (the tenant's lock, or the shared lock). */
+export function lockTarget(registry: Registry, target: SnapshotTarget): Promise<HeldLock> {
+  return target.kind === 'tenant' ? registry.lockTenant(target.tenantId) : registry.lockShared();
+}
+
+function setSnapshot(data: RegistryData, target: SnapshotTarget, name: string): void {
+  if (target.kind === 'shared') {
+    data.shared.snapshot = name;
+    return;
+  }
+  const t = findTenant(data, target.tenantId);
+  t.snapshot = name;
+  t.updatedAt = new Date().toISOString();
+}
 
 function sequenceOf(name: string | null): number {
   if (name === null) return 0;
@@ -29,7 +93,7 @@ function sequenceOf(name: string | null): number {
   return m ? Number(m[1]) : 0;
 }
 
-async function exists(p: string): Promise<boolean> {
+export async function exists(p: string): Promise<boolean> {
   try {
     await lstat(p);
     return true;
@@ -71,15 +135,25 @@ async function cleanLeftovers(dir: string, lockedAt: number): Promise<void> {
   }
 }
 
-/** Unlinks every snapshot file of the tenant except `keep`. */
-async function removeSuperseded(dir: string, keep: string): Promise<void> {
-  for (const name of await readdir(dir)) {
+/**
+ * Unlinks every snapshot file in `dir` except `keep` (null: all of them). A missing
+ * directory has nothing to remove.
+ */
+export async function removeSuperseded(dir: string, keep: string | null): Promise<void> {
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw e;
+  }
+  for (const name of names) {
     if (name === keep || !SNAPSHOT_FILE_RE.test(name)) continue;
     await rm(path.join(dir, name), { force: true });
   }
 }
 
-async function closeQuietly(conn: DuckDBConnection | null, instance: DuckDBInstance | null): Promise<void> {
+export async function closeQuietly(conn: DuckDBConnection | null, instance: DuckDBInstance | null): Promise<void> {
   // The connection first: an instance does not release its file while a connection is open.
   try {
     conn?.disconnectSync();
@@ -93,114 +167,211 @@ async function closeQuietly(conn: DuckDBConnection | null, instance: DuckDBInsta
   }
 }
 
+/** A built, checkpointed and fsynced snapshot file under its final name, not yet published. */
+export interface StagedSnapshot {
+  readonly target: SnapshotTarget;
+  /** File name, `<seq>-<random>.duckdb`. */
+  readonly name: string;
+  /** Absolute path. */
+  readonly path: string;
+}
+
+/**
+ * Builds a new snapshot file of the target from its current snapshot `base` (null: from an
+ * empty database), running `build` inside one transaction, and gives it its final name.
+ * The caller holds `lock` (the target's lock) and publishes the file with publishStaged or
+ * deletes it. On failure no file is left behind.
+ */
+export async function stageSnapshot(
+  registry: Registry,
+  target: SnapshotTarget,
+  base: string | null,
+  lock: HeldLock,
+  build: (conn: DuckDBConnection) => Promise<void>,
+): Promise<StagedSnapshot> {
+  const dir = targetDir(registry, target);
+  let basePath: string | null = null;
+  if (base !== null) {
+    if (!SNAPSHOT_FILE_RE.test(base)) {
+      throw new TenantError(`${describeTarget(target)} has an invalid snapshot name ${JSON.stringify(base)}`);
+    }
+    basePath = path.join(dir, base);
+  }
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  await cleanLeftovers(dir, lock.acquiredAt);
+
+  let seq = sequenceOf(base);
+  for (const name of await readdir(dir)) seq = Math.max(seq, sequenceOf(name));
+  const name = `${String(seq + 1).padStart(6, '0')}-${randomBytes(4).toString('hex')}.duckdb`;
+  const finalPath = path.join(dir, name);
+  const tmpPath = path.join(dir, `${BUILD_PREFIX}${randomBytes(8).toString('hex')}.duckdb`);
+
+  let renamed = false;
+  try {
+    if (basePath !== null) {
+      if (!(await exists(basePath))) {
+        const what = target.kind === 'tenant' ? `the current snapshot of tenant ${target.tenantId}` : 'the current snapshot of the shared database';
+        throw new TenantError(`${what} is missing: ${basePath}`);
+      }
+      await copyFile(basePath, tmpPath);
+    }
+
+    let instance: DuckDBInstance | null = null;
+    let conn: DuckDBConnection | null = null;
+    try {
+      instance = await DuckDBInstance.create(tmpPath);
+      conn = await instance.connect();
+      await conn.run('BEGIN TRANSACTION');
+      try {
+        await build(conn);
+        await conn.run('COMMIT');
+      } catch (e) {
+        try {
+          await conn.run('ROLLBACK');
+        } catch {
+          // The transaction may already be aborted; the file is discarded anyway.
+        }
+        throw e;
+      }
+      await conn.run('CHECKPOINT');
+    } finally {
+      await closeQuietly(conn, instance);
+    }
+
+    if (await exists(`${tmpPath}.wal`)) {
+      throw new Error(`DuckDB left a write-ahead log beside ${tmpPath} after CHECKPOINT and close`);
+    }
+    await rm(`${tmpPath}.tmp`, { recursive: true, force: true });
+    await fsyncFile(tmpPath);
+    if (lock.compromised) {
+      throw new TenantError(`lost the lock of ${describeTarget(target)} (${lock.compromised.message}); nothing was published`);
+    }
+    await rename(tmpPath, finalPath);
+    renamed = true;
+    await fsyncDir(dir);
+  } catch (e) {
+    await removeBuildFiles(tmpPath);
+    if (renamed) await rm(finalPath, { force: true });
+    throw e;
+  }
+  return { target, name, path: finalPath };
+}
+
+/**
+ * Publishes staged snapshots with ONE registry update: `apply` checks that what they were
+ * built on is still current (throwing refuses the update) and may make further changes in
+ * the same update; then each target's snapshot name is set. If the update fails, the staged
+ * files that did not get published are deleted and the error propagates.
+ */
+export async function publishStaged(
+  registry: Registry,
+  staged: readonly StagedSnapshot[],
+  locks: readonly HeldLock[],
+  apply: (data: RegistryData) => void,
+): Promise<void> {
+  try {
+    await registry.update((data) => {
+      for (const lock of locks) {
+        if (lock.compromised) throw new TenantError(`lost a lock (${lock.compromised.message}); nothing was published`);
+      }
+      apply(data);
+      for (const s of staged) setSnapshot(data, s.target, s.name);
+    });
+  } catch (e) {
+    // Unpublished unless the registry was written and only a later step failed.
+    const after = await registry.read().catch(() => null);
+    for (const s of staged) {
+      let current: string | null = null;
+      try {
+        current = after ? currentSnapshot(after, s.target) : null;
+      } catch {
+        // The tenant is gone: its file is not current.
+      }
+      if (current !== s.name) await rm(s.path, { force: true });
+    }
+    throw e;
+  }
+}
+
+export interface PublishOptions {
+  /** The target's lock, already held by the caller (who releases it); else it is taken here. */
+  lock?: HeldLock;
+  /** Checks on the registry, run under the lock before the build and again in the publishing update. */
+  check?: (data: RegistryData) => void;
+  /** Further registry changes made by the publishing update itself. */
+  apply?: (data: RegistryData) => void;
+}
+
+/**
+ * Builds a new snapshot of the target from its current one (or from an empty database),
+ * running `build` inside one transaction with the registry as read under the target's
+ * lock, and publishes it. Serialised per target across processes. On any failure nothing
+ * changes: no file is left, the registry is untouched.
+ */
+export async function publishSnapshot(
+  registry: Registry,
+  target: SnapshotTarget,
+  build: (conn: DuckDBConnection, data: RegistryData) => Promise<void>,
+  opts: PublishOptions = {},
+): Promise<{ snapshot: string }> {
+  if (target.kind === 'tenant') {
+    validateTenantId(target.tenantId);
+    checkLoadable(findTenant(await registry.read(), target.tenantId));
+  }
+  const lock = opts.lock ?? (await lockTarget(registry, target));
+  try {
+    // Under the lock: this is the state we build on, and must still be current at publish.
+    const data = await registry.read();
+    const tenant = target.kind === 'tenant' ? findTenant(data, target.tenantId) : null;
+    if (tenant) checkLoadable(tenant);
+    opts.check?.(data);
+    const base = currentSnapshot(data, target);
+
+    const staged = await stageSnapshot(registry, target, base, lock, (conn) => build(conn, data));
+    await publishStaged(registry, [staged], [lock], (now) => {
+      if (target.kind === 'tenant') {
+        const id = target.tenantId;
+        const t = Object.hasOwn(now.tenants, id) ? now.tenants[id] : undefined;
+        if (!t || t.createdAt !== tenant?.createdAt) {
+          throw new TenantError(`tenant ${id} was removed while its data were being loaded`);
+        }
+        if (t.snapshot !== base || t.isolation !== tenant.isolation) {
+          throw new TenantError(`the data of tenant ${id} changed during the load; nothing was published`);
+        }
+      } else if (now.shared.snapshot !== base) {
+        throw new TenantError('the shared database changed during the load; nothing was published');
+      }
+      opts.check?.(now);
+      opts.apply?.(now);
+    });
+
+    // Old files may still be open in a gateway; unlinking frees their space when it closes them.
+    await removeSuperseded(targetDir(registry, target), staged.name).catch(() => undefined);
+    return { snapshot: staged.name };
+  } finally {
+    if (!opts.lock) await lock.release();
+  }
+}
+
 /**
  * Builds a new snapshot of the tenant from its current one (or from an empty database),
  * running `build` inside one transaction, and publishes it. Serialised per tenant across
  * processes. On any failure nothing changes: no file is left, the registry is untouched.
+ * Only for tenants with database isolation (the shared database: buildSharedSnapshot).
  */
 export async function buildSnapshot(
   registry: Registry,
   tenantId: string,
   build: (conn: DuckDBConnection) => Promise<void>,
 ): Promise<{ snapshot: string }> {
-  validateTenantId(tenantId);
-  checkLoadable(findTenant(await registry.read(), tenantId));
-
-  const dir = registry.tenantDir(tenantId);
-  const lock = await registry.lockTenant(tenantId);
-  try {
-    // Under the lock: this is the state we build on, and must still be current at publish.
-    const tenant = findTenant(await registry.read(), tenantId);
-    checkLoadable(tenant);
-    const baseSnapshot = tenant.snapshot;
-    const basePath = registry.snapshotPath(tenant);
-    await mkdir(dir, { recursive: true, mode: 0o700 });
-    await cleanLeftovers(dir, lock.acquiredAt);
-
-    let seq = sequenceOf(baseSnapshot);
-    for (const name of await readdir(dir)) seq = Math.max(seq, sequenceOf(name));
-    const snapshot = `${String(seq + 1).padStart(6, '0')}-${randomBytes(4).toString('hex')}.duckdb`;
-    const finalPath = path.join(dir, snapshot);
-    const tmpPath = path.join(dir, `${BUILD_PREFIX}${randomBytes(8).toString('hex')}.duckdb`);
-
-    let published = false;
-    try {
-      if (basePath !== null) {
-        if (!(await exists(basePath))) {
-          throw new TenantError(`the current snapshot of tenant ${tenantId} is missing: ${basePath}`);
-        }
-        await copyFile(basePath, tmpPath);
-      }
-
-      let instance: DuckDBInstance | null = null;
-      let conn: DuckDBConnection | null = null;
-      try {
-        instance = await DuckDBInstance.create(tmpPath);
-        conn = await instance.connect();
-        await conn.run('BEGIN TRANSACTION');
-        try {
-          await build(conn);
-          await conn.run('COMMIT');
-        } catch (e) {
-          try {
-            await conn.run('ROLLBACK');
-          } catch {
-            // The transaction may already be aborted; the file is discarded anyway.
-          }
-          throw e;
-        }
-        await conn.run('CHECKPOINT');
-      } finally {
-        await closeQuietly(conn, instance);
-      }
-
-      if (await exists(`${tmpPath}.wal`)) {
-        throw new Error(`DuckDB left a write-ahead log beside ${tmpPath} after CHECKPOINT and close`);
-      }
-      await rm(`${tmpPath}.tmp`, { recursive: true, force: true });
-      await fsyncFile(tmpPath);
-      if (lock.compromised) {
-        throw new TenantError(`lost the lock of tenant ${tenantId} (${lock.compromised.message}); nothing was published`);
-      }
-      await rename(tmpPath, finalPath);
-      await fsyncDir(dir);
-
-      try {
-        await registry.update((data) => {
-          const t = Object.hasOwn(data.tenants, tenantId) ? data.tenants[tenantId] : undefined;
-          if (!t || t.createdAt !== tenant.createdAt) {
-            throw new TenantError(`tenant ${tenantId} was removed while its data were being loaded`);
-          }
-          if (t.snapshot !== baseSnapshot) {
-            throw new TenantError(`the data of tenant ${tenantId} changed during the load; nothing was published`);
-          }
-          t.snapshot = snapshot;
-          t.updatedAt = new Date().toISOString();
-        });
-      } catch (e) {
-        // Unpublished unless the registry was written and only a later step failed.
-        const after = await registry.read().catch(() => null);
-        const current = after && Object.hasOwn(after.tenants, tenantId) ? after.tenants[tenantId]?.snapshot : null;
-        if (current !== snapshot) await rm(finalPath, { force: true });
-        throw e;
-      }
-      published = true;
-    } finally {
-      if (!published) await removeBuildFiles(tmpPath);
-    }
-
-    // Old files may still be open in a gateway; unlinking frees their space when it closes them.
-    await removeSuperseded(dir, snapshot).catch(() => undefined);
-    return { snapshot };
-  } finally {
-    await lock.release();
-  }
+  return publishSnapshot(registry, tenantTarget(tenantId), (conn) => build(conn));
 }
 
 function checkLoadable(t: TenantRecord): void {
   if (t.isolation !== 'database') {
     throw new TenantError(
-      `tenant ${t.id} uses ${t.isolation} isolation: loading data into it is not supported yet`,
+      `tenant ${t.id} uses ${t.isolation} isolation: a snapshot of its own is not supported yet ` +
+        `(its rows live in the shared database; move it first with: tenantgate tenant move ${t.id} --isolation database)`,
     );
   }
 }
@@ -208,101 +379,14 @@ function checkLoadable(t: TenantRecord): void {
 // ---------------------------------------------------------------------------------------
 // Loading files
 
-type FileKind = 'csv' | 'tsv' | 'parquet';
-
-function fileKind(file: string): FileKind {
-  const ext = path.extname(file).toLowerCase();
-  if (ext === '.csv') return 'csv';
-  if (ext === '.tsv') return 'tsv';
-  if (ext === '.parquet') return 'parquet';
-  throw new InvalidArgumentError(
-    `unsupported file type ${JSON.stringify(ext || path.basename(file))}: use a .csv, .tsv or .parquet file`,
-  );
-}
-
-/**
- * The table function reading the file. CSV/TSV use a fixed dialect (comma or tab, double
- * quotes, a header line) in strict mode, so a malformed row is an error rather than a
- * silently re-guessed layout; column types are detected, or given by `types`.
- */
-function sourceSql(kind: FileKind, file: string, types?: Map<string, string>): string {
-  const f = quoteLiteral(file);
-  if (kind === 'parquet') return `read_parquet(${f})`;
-  const delim = kind === 'tsv' ? '\t' : ',';
-  let sql = `read_csv(${f}, delim=${quoteLiteral(delim)}, quote='"', escape='"', comment='', header=true, skip=0, strict_mode=true, auto_detect=true`;
-  if (types && types.size > 0) {
-    const entries = [...types].map(([col, type]) => `${quoteLiteral(col)}: ${quoteLiteral(type)}`);
-    sql += `, types={${entries.join(', ')}}`;
-  }
-  return `${sql})`;
-}
-
-/** DuckDB's messages run over many lines; keep the part that says what went wrong. */
-export function summarizeDuckDBError(e: unknown): string {
-  const message = e instanceof Error ? e.message : String(e);
-  const lines: string[] = [];
-  for (const raw of message.split('\n')) {
-    const line = raw.trim();
-    if (line === '') {
-      if (lines.length > 0) break;
-      continue;
-    }
-    if (/^(LINE \d+:|Possible (fixes|solutions):|The search space used was:)/.test(line)) break;
-    lines.push(line);
-    if (lines.length === 3) break;
-  }
-  const text = lines.reduce((acc, l) => (acc === '' ? l : `${acc}${/[.;:!?]$/.test(acc) ? ' ' : '; '}${l}`), '').replace(/\s+/g, ' ');
-  return text.length > 400 ? `${text.slice(0, 400)}...` : text || 'unknown DuckDB error';
-}
-
-async function checkInputFile(file: string): Promise<void> {
-  if (/[*?[\]{}]/.test(file)) {
-    throw new InvalidArgumentError(`file names with glob characters (* ? [ ] { }) are not supported: ${file}`);
-  }
-  let st;
-  try {
-    st = await stat(file);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new TenantError(`file not found: ${file}`);
-    throw new TenantError(`cannot read ${file}: ${(e as Error).message}`);
-  }
-  if (!st.isFile()) throw new TenantError(`not a regular file: ${file}`);
-  try {
-    const fh = await open(file, fsConstants.O_RDONLY);
-    await fh.close();
-  } catch (e) {
-    throw new TenantError(`cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-  }
-  if (st.size === 0) throw new TenantError(`file is empty: ${file}`);
-}
-
-async function tableColumns(conn: DuckDBConnection, table: string): Promise<Map<string, string> | null> {
-  const reader = await conn.runAndReadAll(
-    `SELECT column_name, data_type FROM information_schema.columns
-      WHERE table_catalog = current_database() AND table_schema = 'main' AND table_name = $1
-      ORDER BY ordinal_position`,
-    [table],
-  );
-  const rows = reader.getRows();
-  if (rows.length === 0) return null; // a table always has at least one column
-  return new Map(rows.map((r) => [String(r[0]), String(r[1])]));
-}
-
-async function sourceColumns(conn: DuckDBConnection, source: string): Promise<string[]> {
-  const reader = await conn.runAndReadAll(`DESCRIBE SELECT * FROM ${source}`);
-  return reader.getRows().map((r) => String(r[0]));
-}
-
-function firstCount(rows: unknown[][]): number {
-  const v = rows[0]?.[0];
-  return typeof v === 'bigint' || typeof v === 'number' ? Number(v) : 0;
-}
-
 /**
  * Loads a CSV/TSV/Parquet file into a table of the tenant and publishes a new snapshot.
  * create: the table must not exist. replace: CREATE OR REPLACE. append: INSERT ... BY NAME
  * into an existing table whose columns the file must match exactly (by name, any order).
  * A bad file loads nothing. Returns the new snapshot and the number of rows loaded.
+ *
+ * For a tenant with shared isolation the rows go into the shared database instead (see
+ * loadSharedTenantTable); `snapshot` is then the shared database's new snapshot.
  */
 export async function loadTable(
   registry: Registry,
@@ -310,7 +394,7 @@ export async function loadTable(
   table: string,
   file: string,
   mode: LoadMode,
-): Promise<{ snapshot: string; rows: number }> {
+): Promise<{ snapshot: string; rows: number; isolation: Isolation }> {
   validateTenantId(tenantId);
   validateTableName(table);
   if (mode !== 'create' && mode !== 'replace' && mode !== 'append') {
@@ -319,6 +403,11 @@ export async function loadTable(
   const kind = fileKind(file);
   const abs = path.resolve(file);
   await checkInputFile(abs);
+  if (findTenant(await registry.read(), tenantId).isolation === 'shared') {
+    // Loaded on demand (and no import cycle at load time): shared.ts builds on this module.
+    const { loadSharedTenantTable } = await import('./shared.js');
+    return { ...(await loadSharedTenantTable(registry, tenantId, table, file, mode)), isolation: 'shared' };
+  }
 
   const target = quoteIdent(table);
   let rows = 0;
@@ -332,18 +421,7 @@ export async function loadTable(
     }
     try {
       if (mode === 'append' && existing) {
-        const cols = await sourceColumns(conn, sourceSql(kind, abs));
-        const fileCols = new Map(cols.map((c) => [c.toLowerCase(), c]));
-        const tableCols = new Set([...existing.keys()].map((c) => c.toLowerCase()));
-        const extra = [...fileCols.keys()].filter((c) => !tableCols.has(c));
-        const missing = [...existing.keys()].filter((c) => !fileCols.has(c.toLowerCase()));
-        if (extra.length > 0 || missing.length > 0 || fileCols.size !== cols.length) {
-          const parts: string[] = [];
-          if (missing.length > 0) parts.push(`missing ${missing.join(', ')}`);
-          if (extra.length > 0) parts.push(`not in the table: ${cols.filter((c) => extra.includes(c.toLowerCase())).join(', ')}`);
-          if (fileCols.size !== cols.length) parts.push('duplicate column names');
-          throw new TenantError(`the columns of ${file} do not fit table ${table} (${parts.join('; ')})`);
-        }
+        const fileCols = checkColumnsFit(await sourceColumns(conn, sourceSql(kind, abs)), [...existing.keys()], file, table);
         // Read CSV values straight as the table's types: a value that does not fit is an error.
         const types = new Map<string, string>();
         if (kind !== 'parquet') {
@@ -361,5 +439,5 @@ export async function loadTable(
       throw new TenantError(`cannot load ${file} into ${table}: ${summarizeDuckDBError(e)}`);
     }
   });
-  return { snapshot, rows };
+  return { snapshot, rows, isolation: 'database' };
 }
