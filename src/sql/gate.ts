@@ -16,6 +16,7 @@
  */
 import { PgError } from '../errors/PgError.js';
 import { SqlState } from '../errors/sqlstate.js';
+import { isLosslessNumber } from 'lossless-json';
 import { parseAst, stringifyAst, type AstObject } from './ast.js';
 import type { GateContext } from './catalog.js';
 import { pgColumnNames, type ColumnNames } from './columnNames.js';
@@ -133,6 +134,50 @@ function engineParseError(ast: SerializedAst, tokens: Token[]): PgError {
   return new PgError(SqlState.SyntaxError, first);
 }
 
+/**
+ * DuckDB writes a VALUES list back as `(SELECT * FROM (VALUES ...) AS x) AS x`; read
+ * again, that is a subquery around the list. Undo that one known wrapping.
+ */
+function unwrapValues(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(unwrapValues);
+  if (v === null || typeof v !== 'object' || isLosslessNumber(v)) return v;
+  const o = v as Record<string, unknown>;
+  if (o.type === 'SUBQUERY' && typeof o.subquery === 'object' && o.subquery !== null) {
+    const node = (o.subquery as Record<string, unknown>).node as Record<string, unknown> | undefined;
+    const list = node?.select_list as Record<string, unknown>[] | undefined;
+    const from = node?.from_table as Record<string, unknown> | undefined;
+    const plainStar = list?.length === 1 && list[0]!.class === 'STAR' && list[0]!.relation_name === '' && list[0]!.expr === null;
+    const cte = node?.cte_map as { map?: unknown[] } | undefined;
+    if (
+      node?.type === 'SELECT_NODE' && plainStar && from?.type === 'EXPRESSION_LIST' && from.alias === o.alias &&
+      node.where_clause === null && (node.modifiers as unknown[]).length === 0 && (cte?.map ?? []).length === 0 &&
+      (o.column_name_alias as unknown[] | undefined)?.length === 0
+    ) {
+      return unwrapValues(from);
+    }
+  }
+  const out: Record<string, unknown> = {};
+  for (const k of Object.keys(o)) out[k] = unwrapValues(o[k]);
+  return out;
+}
+
+/** Structural equality of two ASTs, query locations aside (they refer to different texts). */
+function sameAst(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (Array.isArray(a)) {
+    return Array.isArray(b) && a.length === b.length && a.every((x, i) => sameAst(x, b[i]));
+  }
+  if (isLosslessNumber(a) || isLosslessNumber(b)) {
+    return isLosslessNumber(a) && isLosslessNumber(b) && a.value === b.value;
+  }
+  if (a === null || b === null || typeof a !== 'object' || typeof b !== 'object' || Array.isArray(b)) return false;
+  const ka = Object.keys(a).filter((k) => k !== 'query_location');
+  const kb = Object.keys(b).filter((k) => k !== 'query_location');
+  if (ka.length !== kb.length) return false;
+  const ob = b as Record<string, unknown>;
+  return ka.every((k) => k in ob && sameAst((a as Record<string, unknown>)[k], ob[k]));
+}
+
 function sameSet(a: ReadonlySet<string>, b: readonly string[]): boolean {
   const bs = new Set(b);
   if (bs.size !== a.size) return false;
@@ -190,7 +235,9 @@ export class Gate {
     await this.ensureTemplates(ctx);
     const { tables } = new Confiner(ctx, this.templates).statement(statement);
     this.compare(opinion, tables);
-    const verdict: Verdict = { sql: await this.parser.deserialize(stringifyAst(ast)), columnNames };
+    const sql = await this.parser.deserialize(stringifyAst(ast));
+    await this.checkRoundTrip(sql, ast);
+    const verdict: Verdict = { sql, columnNames };
     this.verdicts.set(key, verdict, text.length);
     return verdict;
   }
@@ -228,6 +275,20 @@ export class Gate {
     if (opinion.kind !== 'select' || !sameSet(tables, opinion.tables)) {
       throw new PgError(SqlState.InsufficientPrivilege, 'statement refused: it reads differently to the two SQL parsers that check it', {
         detail: 'Rewrite it in plain PostgreSQL or plain DuckDB syntax.',
+      });
+    }
+  }
+
+  /**
+   * The regenerated SQL must parse back to exactly the AST it was made from. DuckDB's
+   * deserialiser writes some names without quoting them (a qualified star's table name,
+   * for one): text hidden in such a name would otherwise run unchecked.
+   */
+  private async checkRoundTrip(sql: string, ast: SerializedAst): Promise<void> {
+    const again = parseAst(await this.parser.serialize(sql)) as SerializedAst;
+    if (again.error || !sameAst(unwrapValues(again.statements), ast.statements)) {
+      throw new PgError(SqlState.InsufficientPrivilege, 'statement refused: it does not survive a round trip through the parser', {
+        detail: 'A name in it would be read as SQL. Quote or rename it.',
       });
     }
   }
