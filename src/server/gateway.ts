@@ -10,6 +10,7 @@ import type { Logger } from 'pino';
 import type { Config } from '../config/config.js';
 import { InstanceCache } from '../engine/instances.js';
 import { DuckdbParser } from '../engine/parser.js';
+import { QuerySlots } from '../engine/querySlots.js';
 import { TenantEngine } from '../engine/tenantEngine.js';
 import { Gate } from '../sql/gate.js';
 import { SecondOpinion } from '../sql/secondOpinion.js';
@@ -64,6 +65,7 @@ export class Gateway {
       dataDir: config.dataDir,
       maxQueryBytes: config.maxQueryBytes,
       stats: this.stats,
+      slots: new QuerySlots(),
     };
     const auth = new Authenticator(live, loadServerSecret(config.dataDir));
     const cancelKeys = new CancelKeys();

@@ -8,6 +8,7 @@ import { createDemo, psqlCommandLine } from '../tenants/demo.js';
 import { Registry } from '../tenants/registry.js';
 import { Gateway } from './gateway.js';
 import { createLogger } from './logger.js';
+import { rerunWithThreadPool } from './threadPool.js';
 
 export interface ServeOptions {
   data?: string;
@@ -18,6 +19,7 @@ export interface ServeOptions {
 }
 
 export async function serveCommand(opts: ServeOptions): Promise<void> {
+  if (rerunWithThreadPool()) return;
   const config = loadConfig({ data: opts.data, host: opts.host, port: opts.port, config: opts.config });
   const logger = createLogger(config.logLevel);
   const demo = opts.demo ? await createDemo(new Registry(config.dataDir), { ifMissing: true }) : [];

@@ -6,6 +6,7 @@
  */
 import type { Logger } from 'pino';
 import { pgErrorFromDuckdb } from '../engine/errors.js';
+import type { QuerySlots } from '../engine/querySlots.js';
 import type { TenantEngine, TenantLease } from '../engine/tenantEngine.js';
 import { PgError } from '../errors/PgError.js';
 import { SqlState } from '../errors/sqlstate.js';
@@ -25,6 +26,8 @@ export interface SessionServices {
   maxQueryBytes: number;
   /** Live counters the gateway exposes (queries running now). */
   stats: { running: number };
+  /** Caps how many queries each tenant runs at once. */
+  slots: QuerySlots;
 }
 
 export interface SessionIdentity {
@@ -155,11 +158,14 @@ export class Session {
     const timer = timeoutMs > 0 ? setTimeout(() => active.interrupt('timeout'), timeoutMs) : null;
     const started = performance.now();
     let tl: TenantLease | null = null;
+    let releaseSlot: (() => void) | null = null;
     try {
       // The lease first: what the tenant may read is a property of the data it reads.
       tl = this.txLease ?? (await this.services.engine.lease(this.identity.tenantId));
       if (this.tx === 'T') this.txLease = tl;
       const verdict = await this.services.gate.check(st.text, st.tokens, tl.context);
+      active.throwIfInterrupted();
+      releaseSlot = await this.services.slots.acquire(this.identity.tenantId);
       active.throwIfInterrupted();
       const conn = await tl.lease.connect();
       active.conn = conn;
@@ -182,6 +188,7 @@ export class Session {
       active.throwIfInterrupted();
       throw e;
     } finally {
+      releaseSlot?.();
       active.finish();
       if (timer) clearTimeout(timer);
       if (tl && tl !== this.txLease) tl.lease.release();
