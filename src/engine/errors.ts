@@ -15,6 +15,8 @@ const BY_PATTERN: [RegExp, SqlStateCode][] = [
   [/^Catalog Error: Type with name .* does not exist/, SqlState.UndefinedObject],
   [/^Catalog Error: Schema with name .* does not exist/, SqlState.UndefinedTable],
   [/^Binder Error: Referenced column .* not found/, SqlState.UndefinedColumn],
+  [/^Binder Error: Table .* does not have a column named/, SqlState.UndefinedColumn],
+  [/max_expression_depth/, SqlState.StatementTooComplex],
   [/^Binder Error: Values list .* does not have a column named/, SqlState.UndefinedColumn],
   [/^Binder Error: Referenced table .* not found/, SqlState.UndefinedTable],
   [/^Binder Error: Ambiguous reference/, SqlState.AmbiguousColumn],
@@ -50,5 +52,7 @@ export function pgErrorFromDuckdb(e: unknown, dataDir: string): PgError {
   // Strip DuckDB's "<Type> Error: " prefix: PostgreSQL messages carry no category.
   let message = firstLine.replace(/^[A-Za-z ]+ Error:\s*/, '');
   if (code === SqlState.DivisionByZero) message = 'division by zero';
+  // DuckDB suggests raising a setting no tenant can change.
+  if (code === SqlState.StatementTooComplex) message = 'statement is too complex (expressions nested too deeply)';
   return new PgError(code, scrubPaths(message, dataDir) || 'query failed');
 }
