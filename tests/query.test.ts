@@ -187,6 +187,16 @@ describe('queries over the simple protocol', () => {
     await Promise.all(clients.map((c) => c.end()));
   });
 
+  it('bounds the query text by the tenant\'s plan', async () => {
+    await addTestTenant(gw.registry, 'tiny', PW, { plan: 'free' });
+    const c = await pgConnect(gw, { tenant: 'tiny', password: PW }, { types: rawTypes });
+    const big = `SELECT 1 AS one /* ${'x'.repeat(70 * 1024)} */`;
+    await expect(c.query(big)).rejects.toMatchObject({ code: '54000', message: expect.stringMatching(/limit is 65536 bytes \(plan free\)/) });
+    expect((await acme.query(big)).rows).toEqual([{ one: '1' }]); // enterprise: 1 MiB
+    expect((await c.query('SELECT 2 AS two')).rows).toEqual([{ two: '2' }]);
+    await c.end();
+  });
+
   it('works with postgres.js over the simple protocol', async () => {
     const sql = postgres({
       host: '127.0.0.1', port: gw.port, database: 'acme', username: 'acme', password: PW,

@@ -11,7 +11,7 @@ import { PgError } from '../errors/PgError.js';
 import { SqlState } from '../errors/sqlstate.js';
 import { TENANT_COLUMN, TENANT_LIST_COLUMN, type CatalogTable, type GateContext } from '../sql/catalog.js';
 import type { LiveRegistry } from '../tenants/liveRegistry.js';
-import { getPlan } from '../tenants/plans.js';
+import { getPlan, type Plan } from '../tenants/plans.js';
 import { SHARED_CATALOG, type InstanceCache, type InstanceLimits, type Lease, type TableInfo } from './instances.js';
 
 /**
@@ -45,6 +45,15 @@ export class TenantEngine {
     private readonly live: LiveRegistry,
     private readonly cache: InstanceCache,
   ) {}
+
+  /** The tenant's plan as the registry says now. */
+  async plan(tenantId: string): Promise<Plan> {
+    const tenant = await this.live.tenant(tenantId);
+    if (!tenant) {
+      throw new PgError(SqlState.InvalidAuthorizationSpecification, 'this tenant no longer exists', { severity: 'FATAL' });
+    }
+    return getPlan(tenant.plan);
+  }
 
   async lease(tenantId: string): Promise<TenantLease> {
     // A snapshot named by the registry can be replaced and unlinked by a load between our

@@ -120,12 +120,7 @@ export class Session {
     let current: StatementText | null = null;
     try {
       const text = readQuery(msg);
-      if (Buffer.byteLength(text) > this.services.maxQueryBytes) {
-        throw new PgError(
-          SqlState.ProgramLimitExceeded,
-          `query text is ${Buffer.byteLength(text)} bytes; the limit is ${this.services.maxQueryBytes} bytes`,
-        );
-      }
+      await this.checkQuerySize(text);
       const statements = splitStatements(text);
       if (statements.length === 0) w.emptyQueryResponse();
       for (const st of statements) {
@@ -138,6 +133,20 @@ export class Session {
     }
     if (!this.closing) w.readyForQuery(this.tx);
     yield w.take();
+  }
+
+  /** The query text must fit the gateway's limit and the tenant's plan (parsing cost grows with size). */
+  private async checkQuerySize(text: string): Promise<void> {
+    const bytes = Buffer.byteLength(text);
+    if (bytes <= 1024) return; // under every limit: no registry look-up
+    const plan = await this.services.engine.plan(this.identity.tenantId);
+    const limit = Math.min(this.services.maxQueryBytes, plan.maxQueryBytes);
+    if (bytes > limit) {
+      throw new PgError(
+        SqlState.ProgramLimitExceeded,
+        `query text is ${bytes} bytes; the limit is ${limit} bytes (plan ${plan.name})`,
+      );
+    }
   }
 
   private async *statement(st: StatementText, w: BackendWriter): AsyncGenerator<Uint8Array> {

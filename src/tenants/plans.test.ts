@@ -5,9 +5,9 @@ import { DEFAULT_PLANS, describeUserLimit, getPlan, planNames } from './plans.js
 describe('plans', () => {
   it('defines free, pro and enterprise', () => {
     expect(planNames()).toEqual(['free', 'pro', 'enterprise']);
-    expect(getPlan('free')).toEqual({ name: 'free', memoryLimit: '256MB', threads: 2, maxUsers: 1 });
-    expect(getPlan('pro')).toEqual({ name: 'pro', memoryLimit: '1GB', threads: 4, maxUsers: 3 });
-    expect(getPlan('enterprise')).toEqual({ name: 'enterprise', memoryLimit: '4GB', threads: 8, maxUsers: null });
+    expect(getPlan('free')).toEqual({ name: 'free', memoryLimit: '256MB', threads: 2, maxUsers: 1, maxQueryBytes: 65536 });
+    expect(getPlan('pro')).toEqual({ name: 'pro', memoryLimit: '1GB', threads: 4, maxUsers: 3, maxQueryBytes: 262144 });
+    expect(getPlan('enterprise')).toEqual({ name: 'enterprise', memoryLimit: '4GB', threads: 8, maxUsers: null, maxQueryBytes: 1048576 });
     for (const [key, plan] of Object.entries(DEFAULT_PLANS)) expect(plan.name).toBe(key);
   });
 

@@ -10,12 +10,14 @@ export interface Plan {
   threads: number;
   /** How many users the tenant may have; null = unlimited. */
   maxUsers: number | null;
+  /** Longest query text the tenant may send, in bytes (54000 beyond it). */
+  maxQueryBytes: number;
 }
 
 export const DEFAULT_PLANS: Record<string, Plan> = Object.freeze({
-  free: Object.freeze({ name: 'free', memoryLimit: '256MB', threads: 2, maxUsers: 1 }),
-  pro: Object.freeze({ name: 'pro', memoryLimit: '1GB', threads: 4, maxUsers: 3 }),
-  enterprise: Object.freeze({ name: 'enterprise', memoryLimit: '4GB', threads: 8, maxUsers: null }),
+  free: Object.freeze({ name: 'free', memoryLimit: '256MB', threads: 2, maxUsers: 1, maxQueryBytes: 64 * 1024 }),
+  pro: Object.freeze({ name: 'pro', memoryLimit: '1GB', threads: 4, maxUsers: 3, maxQueryBytes: 256 * 1024 }),
+  enterprise: Object.freeze({ name: 'enterprise', memoryLimit: '4GB', threads: 8, maxUsers: null, maxQueryBytes: 1024 * 1024 }),
 });
 
 /** The known plan names, in definition order. */
