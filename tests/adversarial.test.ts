@@ -315,7 +315,8 @@ const SMUGGLING: Attack[] = [
   { name: 'unicode escape string', sql: String.raw`SELECT U&'d\0027; DELETE FROM orders; --' AS s`, expect: ['ok', '42601', ...WRITE] },
   { name: 'unicode escape identifier', sql: String.raw`SELECT * FROM U&"\0067lobex".main.orders`, expect: [...REFUSED_NAME, '42601'] },
   { name: 'null byte in the query', sql: 'SELECT 1\u0000; DELETE FROM orders', expect: ['08P01', '42601'] },
-  { name: 'very long identifier', sql: `SELECT * FROM "${'g'.repeat(100_000)}"`, expect: REFUSED_NAME },
+  // Over the free plan's 64 KiB text limit (54000) before any parser sees it.
+  { name: 'very long identifier', sql: `SELECT * FROM "${'g'.repeat(100_000)}"`, expect: [...REFUSED_NAME, '54000'] },
   { name: 'very long column alias', sql: `SELECT 1 AS "${'x'.repeat(100_000)}"`, expect: ['ok', '42601', '42622', '54000'] },
   // The SQL that runs is regenerated from DuckDB's AST (json_deserialize_sql): a name that
   // is not quoted again on the way back out turns text of a quoted identifier into SQL that
@@ -836,7 +837,9 @@ describe('adversarial tenants', () => {
     // before the attacker's statements are through.
     it('a tenant is answered while another keeps the SQL parser busy', async () => {
       const victim = await connect('globex');
-      const hogs = await Promise.all([0, 1].map(() => connect('acme')));
+      // An enterprise tenant may send 1 MiB of text (the free plan stops this at 64 KiB).
+      await addTestTenant(gw.registry, 'hoarder', PW, { plan: 'enterprise', sql: ['CREATE TABLE orders (id INTEGER)'] });
+      const hogs = await Promise.all([0, 1].map(() => connect('hoarder')));
       try {
         await victim.query('SELECT 1');
         let hogsDone = false;

@@ -45,6 +45,19 @@ describe('shared isolation through the gateway', () => {
     await acme.end();
   });
 
+  it('shows a shared tenant only the shared tables it has rows in', async () => {
+    await loadTable(gw.registry, 'globex', 'secret_project', csv(gw.dataDir, 's.csv', [['1', 'GLOBEX-PLAN', '1']]), 'create');
+    const acme = await pgConnect(gw, { tenant: 'acme', password: PW }, { types: rawTypes });
+    const unknown = await acme.query('SELECT * FROM no_such_table').catch((e: Error) => e);
+    const other = await acme.query('SELECT * FROM secret_project').catch((e: Error) => e);
+    expect(other).toMatchObject({ code: '42P01', message: 'relation "secret_project" does not exist' });
+    expect(unknown).toMatchObject({ code: '42P01' });
+    const globex = await pgConnect(gw, { tenant: 'globex', password: PW }, { types: rawTypes });
+    expect((await globex.query('SELECT product FROM secret_project')).rows).toEqual([{ product: 'GLOBEX-PLAN' }]);
+    await acme.end();
+    await globex.end();
+  });
+
   it('moves a tenant to its own file while its session goes on, losing and duplicating nothing', async () => {
     const globex = await pgConnect(gw, { tenant: 'globex', password: PW }, { types: rawTypes });
     const checksum = 'SELECT count(*) AS n, sum(hash(id, product, amount)) AS h FROM orders';

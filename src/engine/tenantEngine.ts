@@ -37,9 +37,44 @@ function sharedTables(tables: ReadonlyMap<string, TableInfo>): Map<string, Catal
   return out;
 }
 
+const quoteIdent = (s: string) => `"${s.replace(/"/g, '""')}"`;
+
+/**
+ * Which shared tables hold rows of which tenant. A shared tenant sees only the shared
+ * tables it has rows in, as if they were its own database: the name of a table that
+ * only other tenants use is not for it to learn.
+ */
+async function tablesByTenant(lease: Lease, tables: ReadonlyMap<string, CatalogTable>): Promise<Map<string, Set<string>>> {
+  const parts = [...tables.values()].map((t) =>
+    t.tenantColumn === TENANT_LIST_COLUMN
+      ? `SELECT DISTINCT '${t.name.replace(/'/g, "''")}' AS t, unnest(${quoteIdent(TENANT_LIST_COLUMN)}) AS id FROM main.${quoteIdent(t.name)}`
+      : `SELECT DISTINCT '${t.name.replace(/'/g, "''")}' AS t, ${quoteIdent(TENANT_COLUMN)} AS id FROM main.${quoteIdent(t.name)}`,
+  );
+  const byTenant = new Map<string, Set<string>>();
+  if (parts.length === 0) return byTenant;
+  const conn = await lease.connect();
+  try {
+    const reader = await conn.runAndReadAll(parts.join(' UNION ALL '));
+    for (const [table, id] of reader.getRowsJS()) {
+      const key = String(id);
+      const set = byTenant.get(key) ?? new Set<string>();
+      set.add(String(table).toLowerCase());
+      byTenant.set(key, set);
+    }
+  } finally {
+    conn.closeSync();
+  }
+  return byTenant;
+}
+
+interface SharedCatalog {
+  tables: Map<string, CatalogTable>;
+  byTenant: Promise<Map<string, Set<string>>>;
+}
+
 export class TenantEngine {
-  /** Shared-table catalogs, by instance key: computed once per shared snapshot. */
-  private readonly sharedCatalogs = new Map<string, Map<string, CatalogTable>>();
+  /** The shared snapshot's catalog, by instance key: computed once per shared snapshot. */
+  private sharedCatalog: { key: string; catalog: SharedCatalog } | null = null;
 
   constructor(
     private readonly live: LiveRegistry,
@@ -83,7 +118,12 @@ export class TenantEngine {
                 limits: { memoryLimit: plan.memoryLimit, threads: plan.threads },
               },
         );
-        return { lease, context: this.context(tenantId, shared, lease) };
+        try {
+          return { lease, context: await this.context(tenantId, shared, lease) };
+        } catch (e) {
+          lease.release();
+          throw e;
+        }
       } catch (e) {
         if (attempt < 3 && (e as NodeJS.ErrnoException).code === 'ENOENT') continue;
         throw e;
@@ -91,16 +131,22 @@ export class TenantEngine {
     }
   }
 
-  private context(tenantId: string, shared: boolean, lease: Lease): GateContext {
+  private async context(tenantId: string, shared: boolean, lease: Lease): Promise<GateContext> {
     if (!shared) {
       return { tenantId, isolation: 'database', catalogName: tenantId, tables: lease.tables, version: lease.key };
     }
-    let tables = this.sharedCatalogs.get(lease.key);
-    if (!tables) {
-      tables = sharedTables(lease.tables);
-      this.sharedCatalogs.clear(); // only the current shared snapshot's is worth keeping
-      this.sharedCatalogs.set(lease.key, tables);
+    if (this.sharedCatalog?.key !== lease.key) {
+      const tables = sharedTables(lease.tables);
+      const byTenant = tablesByTenant(lease, tables);
+      this.sharedCatalog = { key: lease.key, catalog: { tables, byTenant } };
+      // A failed look-up is not remembered: the next query tries again.
+      byTenant.catch(() => {
+        if (this.sharedCatalog?.key === lease.key) this.sharedCatalog = null;
+      });
     }
-    return { tenantId, isolation: 'shared', catalogName: SHARED_CATALOG, tables, version: lease.key };
+    const { tables, byTenant } = this.sharedCatalog.catalog;
+    const mine = (await byTenant).get(tenantId) ?? new Set<string>();
+    const visible = new Map([...tables].filter(([key]) => mine.has(key)));
+    return { tenantId, isolation: 'shared', catalogName: SHARED_CATALOG, tables: visible, version: lease.key };
   }
 }
