@@ -189,12 +189,15 @@ export class InstanceCache {
       lock_configuration: 'true',
     });
     let tables: Map<string, TableInfo>;
+    const conn = await instance.connect();
     try {
-      tables = await readTables(instance);
+      tables = await readTables(conn);
     } catch (e) {
+      conn.closeSync();
       instance.closeSync();
       throw e;
     }
+    conn.closeSync();
     this.opts.logger.debug({ owner: spec.owner, ms: Math.round(performance.now() - started) }, 'instance opened');
     return { instance, tables };
   }
@@ -224,23 +227,18 @@ export class InstanceCache {
   }
 }
 
-/** The tables of the instance's own catalog (schema main) with their columns in order. */
-async function readTables(instance: DuckDBInstance): Promise<Map<string, TableInfo>> {
-  const conn = await instance.connect();
-  try {
-    const reader = await conn.runAndReadAll(
-      `SELECT table_name, list(column_name ORDER BY column_index) AS columns
-         FROM duckdb_columns()
-        WHERE database_name = current_database() AND schema_name = 'main'
-        GROUP BY table_name`,
-    );
-    const tables = new Map<string, TableInfo>();
-    for (const [name, columns] of reader.getRowsJS()) {
-      const info = { name: String(name), columns: (columns as unknown[]).map(String) };
-      tables.set(info.name.toLowerCase(), info);
-    }
-    return tables;
-  } finally {
-    conn.closeSync();
+/** The tables of the connection's own catalog (schema main) with their columns in order. */
+export async function readTables(conn: DuckDBConnection): Promise<Map<string, TableInfo>> {
+  const reader = await conn.runAndReadAll(
+    `SELECT table_name, list(column_name ORDER BY column_index) AS columns
+       FROM duckdb_columns()
+      WHERE database_name = current_database() AND schema_name = 'main'
+      GROUP BY table_name`,
+  );
+  const tables = new Map<string, TableInfo>();
+  for (const [name, columns] of reader.getRowsJS()) {
+    const info = { name: String(name), columns: (columns as unknown[]).map(String) };
+    tables.set(info.name.toLowerCase(), info);
   }
+  return tables;
 }

@@ -25,7 +25,8 @@ export interface TenantLease {
   context: GateContext;
 }
 
-function sharedTables(tables: ReadonlyMap<string, TableInfo>): Map<string, CatalogTable> {
+/** The shared tables of an instance: those whose first column says whose each row is. */
+export function sharedTables(tables: ReadonlyMap<string, TableInfo>): Map<string, CatalogTable> {
   const out = new Map<string, CatalogTable>();
   for (const [key, t] of tables) {
     const first = t.columns[0]?.toLowerCase();

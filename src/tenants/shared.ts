@@ -39,6 +39,7 @@ import {
   stageSnapshot,
   tenantTarget,
   type LoadMode,
+  type PublishOptions,
   type StagedSnapshot,
 } from './snapshots.js';
 import {
@@ -247,14 +248,8 @@ async function removeMovedLeftovers(registry: Registry, data: RegistryData): Pro
   }
 }
 
-export interface SharedBuildOptions {
-  /** The shared lock, already held by the caller (who releases it); else it is taken here. */
-  lock?: HeldLock;
-  /** Checks on the registry, run under the lock before the build and again in the publishing update. */
-  check?: (data: RegistryData) => void;
-  /** Further registry changes made by the publishing update itself. */
-  apply?: (data: RegistryData) => void;
-}
+/** As for publishSnapshot; `lock` is the shared lock. */
+export type SharedBuildOptions = PublishOptions;
 
 /**
  * The shared twin of buildSnapshot: copies the current shared database (or starts empty),

@@ -15,6 +15,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { DuckDBInstance, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
 import type { CatalogTable, GateContext } from '../../src/sql/catalog.js';
+import { readTables } from '../../src/engine/instances.js';
+import { sharedTables } from '../../src/engine/tenantEngine.js';
 
 export type GroupName = 'tpch' | 'app';
 
@@ -333,20 +335,11 @@ export async function openLocked(file: string): Promise<{ instance: DuckDBInstan
   return { instance, conn: await instance.connect() };
 }
 
-/** The gate's view of a shared file, read as the engine reads it (duckdb_columns of schema main). */
+/** The gate's view of a shared file, read by the engine's own functions. */
 export async function sharedCatalog(conn: DuckDBConnection): Promise<Map<string, CatalogTable>> {
-  const reader = await conn.runAndReadAll(
-    `SELECT table_name, list(column_name ORDER BY column_index) AS columns
-       FROM duckdb_columns()
-      WHERE database_name = current_database() AND schema_name = 'main'
-      GROUP BY table_name`,
-  );
-  const tables = new Map<string, CatalogTable>();
-  for (const [name, columns] of reader.getRowsJS()) {
-    const cols = (columns as unknown[]).map(String);
-    if (cols[0] !== 'tenant_id') throw new Error(`shared table ${String(name)} does not start with tenant_id`);
-    tables.set(String(name).toLowerCase(), { name: String(name), columns: cols, tenantColumn: 'tenant_id' });
-  }
+  const all = await readTables(conn);
+  const tables = sharedTables(all);
+  if (tables.size !== all.size) throw new Error('every table of a shared fixture must start with tenant_id');
   return tables;
 }
 
