@@ -76,6 +76,24 @@ describe('cancel, timeout and disconnect', () => {
     await c.end();
   });
 
+  it('times out a query that waits for one of its tenant\'s query slots', async () => {
+    const hogs = await Promise.all([0, 1, 2].map(() => pgConnect(gw, { tenant: 'acme', password: PW }, { types: rawTypes })));
+    const running = hogs.map((h) => h.query(LONG).catch(() => null));
+    await until(() => gw.gateway.runningQueries === 3);
+    const fourth = await pgConnect(gw, { tenant: 'acme', password: PW }, { types: rawTypes });
+    await fourth.query("SET statement_timeout = '300ms'");
+    await expect(fourth.query('SELECT 1')).rejects.toMatchObject({
+      code: '57014',
+      message: 'canceling statement due to statement timeout',
+    });
+    expect(gw.gateway.runningQueries).toBe(3);
+    for (const h of hogs) (h as unknown as { connection: { stream: net.Socket } }).connection.stream.destroy();
+    await Promise.all(running);
+    await until(() => gw.gateway.runningQueries === 0);
+    expect((await fourth.query('SELECT 1 AS one')).rows).toEqual([{ one: '1' }]);
+    await fourth.end();
+  });
+
   it('stops the query of a client that hangs up', async () => {
     const c = await pgConnect(gw, { tenant: 'acme', password: PW }, { types: rawTypes });
     const q = c.query(LONG).catch(() => null);

@@ -12,17 +12,32 @@ export class QuerySlots {
 
   constructor(private readonly perTenant = QUERIES_PER_TENANT) {}
 
-  /** Resolves when the tenant may start a query; call the returned function when it ends. */
-  async acquire(tenantId: string): Promise<() => void> {
+  /**
+   * Resolves when the tenant may start a query; call the returned function when it ends.
+   * An abort while waiting (cancel, timeout, hang-up) gives up the place and rejects.
+   */
+  async acquire(tenantId: string, signal?: AbortSignal): Promise<() => void> {
+    signal?.throwIfAborted();
     const n = this.running.get(tenantId) ?? 0;
     if (n < this.perTenant) {
       this.running.set(tenantId, n + 1);
     } else {
       // The slot is handed over by release(), so the count stays as it is.
-      await new Promise<void>((resolve) => {
+      await new Promise<void>((resolve, reject) => {
         const q = this.waiting.get(tenantId) ?? [];
-        q.push(resolve);
+        const onAbort = () => {
+          const i = q.indexOf(waiter);
+          if (i >= 0) q.splice(i, 1);
+          if (q.length === 0 && this.waiting.get(tenantId) === q) this.waiting.delete(tenantId);
+          reject(signal!.reason);
+        };
+        const waiter = () => {
+          signal?.removeEventListener('abort', onAbort);
+          resolve();
+        };
+        q.push(waiter);
         this.waiting.set(tenantId, q);
+        signal?.addEventListener('abort', onAbort, { once: true });
       });
     }
     let released = false;

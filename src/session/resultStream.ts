@@ -30,8 +30,16 @@ export class ActiveQuery {
    * interrupt that lands while DuckDB is still preparing the query, before it runs, is
    * otherwise lost and the query runs to its end.
    */
+  private readonly aborter = new AbortController();
+
+  /** Aborted when the query is interrupted: for waits before it runs. */
+  get signal(): AbortSignal {
+    return this.aborter.signal;
+  }
+
   interrupt(reason: 'cancel' | 'timeout' | 'disconnect'): void {
     if (this.reason === null) this.reason = reason;
+    this.aborter.abort();
     this.conn?.interrupt();
     this.repeat ??= setInterval(() => this.conn?.interrupt(), 50);
   }

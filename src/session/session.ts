@@ -174,7 +174,7 @@ export class Session {
       if (this.tx === 'T') this.txLease = tl;
       const verdict = await this.services.gate.check(st.text, st.tokens, tl.context);
       active.throwIfInterrupted();
-      releaseSlot = await this.services.slots.acquire(this.identity.tenantId);
+      releaseSlot = await this.services.slots.acquire(this.identity.tenantId, active.signal);
       active.throwIfInterrupted();
       const conn = await tl.lease.connect();
       active.conn = conn;
