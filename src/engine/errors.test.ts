@@ -10,6 +10,7 @@ describe('pgErrorFromDuckdb', () => {
     ['Parser Error: syntax error at or near "selec"', '42601', 'syntax error at or near "selec"'],
     ['Binary Error: Maximum recursion depth exceeded; use SET max_expression_depth to increase', '54001', 'statement is too complex (expressions nested too deeply)'],
     ['Out of Memory Error: failed to allocate', '53200', 'failed to allocate'],
+    ['Invalid Input Error: Values were not provided for the following prepared statement parameters: 2, 3', '42P02', 'there is no parameter $2'],
     ['Something unexpected', 'XX000', 'Something unexpected'],
   ])('%s', (raw, code, message) => {
     const e = pgErrorFromDuckdb(new Error(raw), '/data');

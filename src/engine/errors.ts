@@ -30,6 +30,7 @@ const BY_PATTERN: [RegExp, SqlStateCode][] = [
   [/^Conversion Error: .*[Oo]ut of [Rr]ange|^Conversion Error: Type .* with value .* can't be cast because the value is out of range/, SqlState.NumericValueOutOfRange],
   [/^Conversion Error/, SqlState.InvalidTextRepresentation],
   [/^Out of Range Error/, SqlState.NumericValueOutOfRange],
+  [/^Invalid Input Error: Values were not provided for the following prepared statement parameters/, SqlState.UndefinedParameter],
   [/^Invalid Input Error/, SqlState.InvalidParameterValue],
   [/^Out of Memory Error/, SqlState.OutOfMemory],
   [/^INTERRUPT Error|^Interrupt/, SqlState.QueryCanceled],
@@ -52,6 +53,8 @@ export function pgErrorFromDuckdb(e: unknown, dataDir: string): PgError {
   // Strip DuckDB's "<Type> Error: " prefix: PostgreSQL messages carry no category.
   let message = firstLine.replace(/^[A-Za-z ]+ Error:\s*/, '');
   if (code === SqlState.DivisionByZero) message = 'division by zero';
+  // A simple Query (or a Parse that declared fewer types) has no value for $n.
+  if (code === SqlState.UndefinedParameter) message = `there is no parameter $${/: (\d+)/.exec(firstLine)?.[1] ?? '1'}`;
   // DuckDB suggests raising a setting no tenant can change.
   if (code === SqlState.StatementTooComplex) message = 'statement is too complex (expressions nested too deeply)';
   return new PgError(code, scrubPaths(message, dataDir) || 'query failed');

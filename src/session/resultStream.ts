@@ -1,63 +1,164 @@
 /**
- * Runs one gated SELECT on a tenant instance and streams its result as
- * RowDescription, DataRow..., CommandComplete. DuckDB produces the result chunk by
- * chunk (streaming, not materialised); rows are encoded into one buffer that is
- * handed to the socket whenever it passes FLUSH_BYTES, and the next chunk is only
- * fetched once the socket has taken the previous one: memory stays bounded whatever
- * the result size, and a slow client slows its own query only.
+ * Streams the result of a gated SELECT as DataRows, for the simple protocol (all of it,
+ * after a RowDescription) and for Execute (up to a row limit, resumable). DuckDB produces
+ * the result chunk by chunk (streaming, not materialised); rows are encoded into one
+ * buffer that is handed to the socket whenever it passes FLUSH_BYTES, and the next chunk
+ * is only fetched once the socket has taken the previous one: memory stays bounded
+ * whatever the result size, and a slow client slows its own query only.
  */
-import type { DuckDBConnection } from '@duckdb/node-api';
+import type { DuckDBConnection, DuckDBResult, DuckDBType, DuckDBValue } from '@duckdb/node-api';
+import type { ResultColumn } from '../engine/parameters.js';
 import { PgError } from '../errors/PgError.js';
 import { SqlState } from '../errors/sqlstate.js';
 import { renameColumns } from '../sql/columnNames.js';
 import type { Verdict } from '../sql/gate.js';
 import type { BackendWriter, FieldDescription } from '../wire/backend.js';
-import { pgFieldTypeFor } from '../wire/pgTypes.js';
-import { textEncoderFor, type TextFormatSettings } from '../wire/textFormat.js';
+import { binaryEncoderFor, type BinaryEncoder } from '../wire/binaryFormat.js';
+import { PG_OID, pgFieldTypeFor } from '../wire/pgTypes.js';
+import { textEncoderFor, type TextEncoder, type TextFormatSettings } from '../wire/textFormat.js';
+import type { ActiveQuery } from './activeQuery.js';
 
 export const FLUSH_BYTES = 64 * 1024;
 
-/** The query a session is running, for CancelRequest and timeouts to interrupt. */
-export class ActiveQuery {
-  conn: DuckDBConnection | null = null;
-  /** Why it was interrupted; null while it runs undisturbed. */
-  reason: 'cancel' | 'timeout' | 'disconnect' | null = null;
+export type FormatCode = 0 | 1;
 
-  private repeat: NodeJS.Timeout | null = null;
+/**
+ * The format of each result column from Bind's result format codes: none (all text),
+ * one (for every column) or one per column, each 0 (text) or 1 (binary).
+ */
+export function resultFormats(codes: readonly number[], columns: number): FormatCode[] {
+  for (const c of codes) {
+    if (c !== 0 && c !== 1) throw new PgError(SqlState.InvalidParameterValue, `unsupported format code: ${c}`);
+  }
+  if (codes.length > 1 && codes.length !== columns) {
+    throw new PgError(SqlState.ProtocolViolation, `bind message has ${codes.length} result formats but query has ${columns} columns`);
+  }
+  return Array.from({ length: columns }, (_, i) => (codes.length === 0 ? 0 : codes.length === 1 ? codes[0]! : codes[i]!) as FormatCode);
+}
+
+function typeName(type: DuckDBType): string {
+  const name = pgFieldTypeFor(type).name;
+  return name.startsWith('_') ? `${name.slice(1)}[]` : name;
+}
+
+/** The protocol cannot fall back to text for a column asked for in binary: refuse. */
+function noBinary(type: DuckDBType): PgError {
+  return new PgError(SqlState.FeatureNotSupported, `binary format is not supported for type ${typeName(type)}`, {
+    hint: 'Ask for this column in text format.',
+  });
+}
+
+/**
+ * RowDescription fields for result columns in the given formats. A column whose type
+ * DuckDB only learns at execution is described as text. Throws 0A000 when a binary
+ * format is asked for a type that has none.
+ */
+export function describeFields(columns: readonly ResultColumn[], formats: readonly FormatCode[]): FieldDescription[] {
+  return columns.map((c, i) => {
+    const format = formats[i] ?? 0;
+    if (c.type === null) {
+      return { name: c.name, tableOid: 0, columnAttr: 0, typeOid: PG_OID.text, typeLen: -1, typeMod: -1, format };
+    }
+    if (format === 1 && !binaryEncoderFor(c.type)) throw noBinary(c.type);
+    const pg = pgFieldTypeFor(c.type);
+    return { name: c.name, tableOid: 0, columnAttr: 0, typeOid: pg.oid, typeLen: pg.typlen, typeMod: pg.typmod, format };
+  });
+}
+
+/** An open DuckDB result, read row by row across as many Executes as the client asks for. */
+export class ResultCursor {
+  readonly fields: FieldDescription[];
+  private readonly binary: boolean[];
+  private readonly text: (TextEncoder | null)[];
+  private readonly bin: (BinaryEncoder | null)[];
+  private readonly anyBinary: boolean;
+  private columns: DuckDBValue[][] = [];
+  private chunkRows = 0;
+  private row = 0;
+  private ended = false;
+
+  constructor(
+    private readonly result: DuckDBResult,
+    names: readonly string[],
+    formats: readonly FormatCode[],
+    settings: TextFormatSettings,
+  ) {
+    const types = result.columnTypes();
+    this.fields = describeFields(types.map((type, i) => ({ name: names[i]!, type })), formats);
+    this.binary = types.map((_, i) => formats[i] === 1);
+    this.text = types.map((t, i) => (this.binary[i] ? null : textEncoderFor(t, settings)));
+    this.bin = types.map((t, i) => (this.binary[i] ? binaryEncoderFor(t) : null));
+    this.anyBinary = this.binary.includes(true);
+  }
 
   /**
-   * Interrupts the query, and keeps interrupting every 50 ms until it has stopped: an
-   * interrupt that lands while DuckDB is still preparing the query, before it runs, is
-   * otherwise lost and the query runs to its end.
+   * Writes up to maxRows rows (0: all the rest) as DataRows, handing the buffer to the
+   * socket whenever it fills. `done` is false when the limit stopped it: as PostgreSQL,
+   * a portal that returned exactly its limit is suspended even if no row is left.
    */
-  private readonly aborter = new AbortController();
-
-  /** Aborted when the query is interrupted: for waits before it runs. */
-  get signal(): AbortSignal {
-    return this.aborter.signal;
+  async *fetch(w: BackendWriter, active: ActiveQuery, maxRows: number): AsyncGenerator<Uint8Array, { rows: number; done: boolean }> {
+    let rows = 0;
+    for (;;) {
+      if (maxRows > 0 && rows >= maxRows) {
+        active.throwIfInterrupted();
+        return { rows, done: false };
+      }
+      if (this.row >= this.chunkRows) {
+        if (this.ended) break;
+        const chunk = await this.result.fetchChunk();
+        // An interrupted stream just ends: never let that pass for a complete result.
+        active.throwIfInterrupted();
+        if (!chunk || chunk.rowCount === 0) {
+          this.ended = true;
+          break;
+        }
+        this.columns = chunk.getColumns();
+        this.chunkRows = chunk.rowCount;
+        this.row = 0;
+      }
+      const end = maxRows > 0 ? Math.min(this.chunkRows, this.row + maxRows - rows) : this.chunkRows;
+      if (this.anyBinary) this.writeMixed(w, this.row, end);
+      else this.writeText(w, this.row, end);
+      rows += end - this.row;
+      this.row = end;
+      if (w.length >= FLUSH_BYTES) yield w.take();
+    }
+    active.throwIfInterrupted();
+    return { rows, done: true };
   }
 
-  interrupt(reason: 'cancel' | 'timeout' | 'disconnect'): void {
-    if (this.reason === null) this.reason = reason;
-    this.aborter.abort();
-    this.conn?.interrupt();
-    this.repeat ??= setInterval(() => this.conn?.interrupt(), 50);
+  /** The hot loop of every text result: one encoder call per value, nothing else. */
+  private writeText(w: BackendWriter, from: number, to: number): void {
+    const { columns, text } = this;
+    const n = columns.length;
+    for (let r = from; r < to; r++) {
+      w.beginDataRow(n);
+      for (let c = 0; c < n; c++) {
+        const v = columns[c]![r];
+        if (v === null || v === undefined) w.nullField();
+        else w.textField(text[c]!(v));
+      }
+      w.endDataRow();
+    }
   }
 
-  /** The query is over (finished, failed or stopped): no more interrupts. */
-  finish(): void {
-    this.conn = null;
-    if (this.repeat) clearInterval(this.repeat);
-    this.repeat = null;
-  }
-
-  /** Throws the error PostgreSQL gives for an interrupted statement, if it was interrupted. */
-  throwIfInterrupted(): void {
-    if (this.reason === 'timeout') throw new PgError(SqlState.QueryCanceled, 'canceling statement due to statement timeout');
-    if (this.reason !== null) throw new PgError(SqlState.QueryCanceled, 'canceling statement due to user request');
+  private writeMixed(w: BackendWriter, from: number, to: number): void {
+    const { columns, binary, text, bin } = this;
+    const n = columns.length;
+    for (let r = from; r < to; r++) {
+      w.beginDataRow(n);
+      for (let c = 0; c < n; c++) {
+        const v = columns[c]![r];
+        if (v === null || v === undefined) w.nullField();
+        else if (binary[c]) w.bytesField(bin[c]!(v));
+        else w.textField(text[c]!(v));
+      }
+      w.endDataRow();
+    }
   }
 }
 
+/** The simple protocol: RowDescription, every row, CommandComplete. */
 export async function* streamSelect(
   conn: DuckDBConnection,
   verdict: Verdict,
@@ -68,35 +169,9 @@ export async function* streamSelect(
   active.throwIfInterrupted();
   const result = await conn.stream(verdict.sql);
   active.throwIfInterrupted();
-  const columnCount = result.columnCount;
-  const types = result.columnTypes();
-  const names = renameColumns(result.columnNames(), verdict.columnNames);
-  const fields: FieldDescription[] = types.map((t, i) => {
-    const pg = pgFieldTypeFor(t);
-    return { name: names[i]!, tableOid: 0, columnAttr: 0, typeOid: pg.oid, typeLen: pg.typlen, typeMod: pg.typmod, format: 0 };
-  });
-  const encoders = types.map((t) => textEncoderFor(t, format));
-  w.rowDescription(fields);
-  let rows = 0;
-  for (;;) {
-    const chunk = await result.fetchChunk();
-    // An interrupted stream just ends: never let that pass for a complete result.
-    active.throwIfInterrupted();
-    if (!chunk || chunk.rowCount === 0) break;
-    const columns = chunk.getColumns();
-    const n = chunk.rowCount;
-    for (let r = 0; r < n; r++) {
-      w.beginDataRow(columnCount);
-      for (let c = 0; c < columnCount; c++) {
-        const v = columns[c]![r];
-        if (v === null || v === undefined) w.nullField();
-        else w.textField(encoders[c]!(v));
-      }
-      w.endDataRow();
-    }
-    rows += n;
-    if (w.length >= FLUSH_BYTES) yield w.take();
-  }
+  const cursor = new ResultCursor(result, renameColumns(result.columnNames(), verdict.columnNames), [], format);
+  w.rowDescription(cursor.fields);
+  const { rows } = yield* cursor.fetch(w, active, 0);
   w.commandComplete(`SELECT ${rows}`);
   return rows;
 }

@@ -1,23 +1,32 @@
 /**
- * One client connection after login: the protocol state machine. It answers session
- * commands itself, sends every other statement through the gate, and runs what the
- * gate returns on the tenant's instance. There is one error path (fail): it sends
- * the ErrorResponse, marks an open transaction block failed, and ends the Query.
+ * One client connection after login: the protocol state machine. It serves the simple
+ * Query protocol and the extended protocol (extendedQuery.ts), answers session commands
+ * itself (sessionCommands.ts), sends every other statement through the gate, and runs
+ * what the gate returns on the tenant's instance.
+ *
+ * There is one error path (fail): it sends the ErrorResponse, marks an open transaction
+ * block failed, and ends the Query; after an error in an extended-protocol message, every
+ * message is discarded until Sync. Replies are written to one buffer and sent at Sync,
+ * Flush, the end of a Query, an error, or whenever the buffer fills.
  */
 import type { Logger } from 'pino';
 import { pgErrorFromDuckdb } from '../engine/errors.js';
 import type { QuerySlots } from '../engine/querySlots.js';
-import type { TenantEngine, TenantLease } from '../engine/tenantEngine.js';
+import type { TenantEngine } from '../engine/tenantEngine.js';
 import { PgError } from '../errors/PgError.js';
 import { SqlState } from '../errors/sqlstate.js';
 import type { Gate } from '../sql/gate.js';
 import { splitStatements, type StatementText } from '../sql/lexer.js';
 import { parseSessionCommand, type SessionCommand } from '../sql/sessionCommand.js';
 import { BackendWriter, type TransactionStatus } from '../wire/backend.js';
-import { FrontendType, readQuery } from '../wire/frontend.js';
-import { ActiveQuery, streamSelect } from './resultStream.js';
-import { SessionSettings, type ParameterChange } from './settings.js';
+import { FrontendType, hasValidLength, readQuery } from '../wire/frontend.js';
+import { ActiveQuery } from './activeQuery.js';
 import { parseDuration } from './duration.js';
+import { ExtendedQuery } from './extendedQuery.js';
+import { FLUSH_BYTES, streamSelect } from './resultStream.js';
+import { runSessionCommand } from './sessionCommands.js';
+import { SessionSettings } from './settings.js';
+import { Transaction } from './transaction.js';
 
 export interface SessionServices {
   gate: Gate;
@@ -40,68 +49,113 @@ const EMPTY = new Uint8Array(0);
 
 export class Session {
   readonly settings: SessionSettings;
-  private tx: TransactionStatus = 'I';
-  /** Settings at BEGIN, to return to on ROLLBACK. */
-  private txSettings: ReadonlyMap<string, string> | null = null;
-  private txLocal = new Set<string>();
-  /** The snapshot a transaction block reads: one for the whole block. */
-  private txLease: TenantLease | null = null;
+  readonly tx: Transaction;
+  private readonly extended: ExtendedQuery;
+  /** Replies not sent yet. */
+  private readonly out = new BackendWriter();
   private active: ActiveQuery | null = null;
+  /** The active step is waiting for the socket to take its rows, not for DuckDB. */
+  private parked = false;
   /** Extended protocol: after an error, discard messages until Sync. */
   private skipUntilSync = false;
   /** Set when the connection must be closed after the current reply (FATAL, Terminate). */
   closing = false;
+  private closed = false;
 
   constructor(
-    private readonly services: SessionServices,
+    readonly services: SessionServices,
     readonly identity: SessionIdentity,
     startupParams: Record<string, string>,
-    private readonly log: Logger,
+    readonly log: Logger,
   ) {
     this.settings = new SessionSettings(startupParams, identity.user);
+    // Portals are not holdable: they end with the transaction they were made in.
+    this.tx = new Transaction(this.settings, () => this.extended.portals.closeAll());
+    this.extended = new ExtendedQuery(this);
+  }
+
+  get tenantId(): string {
+    return this.identity.tenantId;
   }
 
   get transactionStatus(): TransactionStatus {
-    return this.tx;
+    return this.tx.status;
   }
 
   /** Handles one frontend message; yields the bytes to send (at least one, possibly empty, chunk). */
   async *handle(msg: Uint8Array): AsyncGenerator<Uint8Array> {
+    if (this.closing) {
+      yield EMPTY; // after a FATAL error nothing more is read
+      return;
+    }
     const type = msg[0];
-    if (type === FrontendType.Query) {
-      yield* this.simpleQuery(msg);
+    if (!hasValidLength(msg)) {
+      yield* this.fatal('invalid message length');
       return;
     }
-    if (type === FrontendType.Sync) {
-      this.skipUntilSync = false;
-      yield new BackendWriter(16).readyForQuery(this.tx).take();
-      return;
+    switch (type) {
+      case FrontendType.Sync:
+        this.skipUntilSync = false;
+        this.extended.portals.close('');
+        if (this.tx.status === 'I') this.extended.portals.closeAll(); // the implicit transaction ends
+        this.out.readyForQuery(this.tx.status);
+        yield this.out.take();
+        return;
+      case FrontendType.Flush:
+        yield this.out.take();
+        return;
+      case FrontendType.CopyData:
+      case FrontendType.CopyDone:
+      case FrontendType.CopyFail:
+        // Not in COPY: ignored, as PostgreSQL does (what is left of a COPY that failed).
+        yield EMPTY;
+        return;
     }
-    if (type === FrontendType.Flush) {
+    if (this.skipUntilSync) {
       yield EMPTY;
       return;
     }
-    const known = Object.values(FrontendType) as number[];
-    if (type !== undefined && known.includes(type)) {
-      // Extended query, COPY and function-call messages are not served yet: one error,
-      // then skip to Sync as PostgreSQL does, so the client stays in step.
-      if (this.skipUntilSync) {
-        yield EMPTY;
+    switch (type) {
+      case FrontendType.Query:
+        yield* this.simpleQuery(msg);
         return;
-      }
+      case FrontendType.FunctionCall:
+        this.fail(this.out, new PgError(SqlState.FeatureNotSupported, 'the function call protocol is not supported'));
+        this.out.readyForQuery(this.tx.status);
+        yield this.out.take();
+        return;
+      case FrontendType.Parse:
+      case FrontendType.Bind:
+      case FrontendType.Describe:
+      case FrontendType.Execute:
+      case FrontendType.Close:
+        yield* this.extendedMessage(type, msg);
+        return;
+      default:
+        yield* this.fatal(`invalid frontend message type ${type ?? -1}`);
+    }
+  }
+
+  private async *fatal(message: string): AsyncGenerator<Uint8Array> {
+    this.fail(this.out, new PgError(SqlState.ProtocolViolation, message, { severity: 'FATAL' }));
+    yield this.out.take();
+  }
+
+  private async *extendedMessage(type: number, msg: Uint8Array): AsyncGenerator<Uint8Array> {
+    const w = this.out;
+    try {
+      if (type === FrontendType.Parse) yield* this.extended.parse(msg, w);
+      else if (type === FrontendType.Bind) yield* this.extended.bind(msg, w);
+      else if (type === FrontendType.Describe) yield* this.extended.describe(msg, w);
+      else if (type === FrontendType.Execute) yield* this.extended.execute(msg, w);
+      else this.extended.close(msg, w);
+    } catch (e) {
+      this.fail(w, e);
       this.skipUntilSync = true;
-      const w = new BackendWriter(256);
-      this.writeError(w, new PgError(SqlState.FeatureNotSupported, 'the extended query protocol is not supported yet; use the simple query protocol'));
-      yield w.take();
+      yield w.take(); // errors are sent at once, as PostgreSQL flushes them
       return;
     }
-    const w = new BackendWriter(256);
-    this.writeError(
-      w,
-      new PgError(SqlState.ProtocolViolation, `invalid frontend message type ${type ?? -1}`, { severity: 'FATAL' }),
-    );
-    this.closing = true;
-    yield w.take();
+    yield w.length >= FLUSH_BYTES ? w.take() : EMPTY;
   }
 
   /** CancelRequest for this session: interrupt what runs now, if anything. */
@@ -109,15 +163,67 @@ export class Session {
     this.active?.interrupt('cancel');
   }
 
-  /** The client went away: stop its query, give back its snapshot. */
+  /** The client went away: stop its query, give back its portals and snapshot. */
   close(): void {
-    this.active?.interrupt('disconnect');
-    this.endTransactionLease();
+    this.closed = true;
+    const active = this.active;
+    if (active) {
+      active.interrupt('disconnect');
+      // Waiting in DuckDB, the step ends soon and releases; parked at a write the socket
+      // will never take, it may never resume: release now.
+      if (!this.parked) return;
+      active.finish();
+    }
+    this.releaseAll();
+  }
+
+  private releaseAll(): void {
+    this.extended.portals.closeAll();
+    this.tx.releaseLease();
+  }
+
+  /**
+   * Runs one step of work on DuckDB: a simple-protocol statement, or a Parse, Bind,
+   * Describe or Execute. CancelRequest, statement_timeout and the client hanging up
+   * interrupt it; an error after an interrupt is reported as the interrupt (57014).
+   */
+  async *step<T>(body: (active: ActiveQuery) => AsyncGenerator<Uint8Array, T>): AsyncGenerator<Uint8Array, T> {
+    const active = new ActiveQuery(parseDuration(this.settings.get('statement_timeout'), 'ms'));
+    this.active = active;
+    try {
+      const it = body(active);
+      for (let r = await it.next(); ; r = await it.next()) {
+        if (r.done) return r.value;
+        this.parked = true;
+        yield r.value;
+        this.parked = false;
+      }
+    } catch (e) {
+      active.throwIfInterrupted();
+      throw e;
+    } finally {
+      this.parked = false;
+      active.finish();
+      if (this.active === active) this.active = null;
+      if (this.closed) this.releaseAll();
+    }
+  }
+
+  runCommand(cmd: SessionCommand, w: BackendWriter, rowDescription: boolean): void {
+    runSessionCommand(cmd, w, this.settings, this.tx, rowDescription);
+    if (cmd.kind === 'discard' && cmd.what === 'ALL') {
+      // DISCARD ALL also closes every portal and prepared statement.
+      this.extended.portals.closeAll();
+      this.extended.statements.clear();
+    }
   }
 
   private async *simpleQuery(msg: Uint8Array): AsyncGenerator<Uint8Array> {
-    const w = new BackendWriter();
+    const w = this.out;
     let current: StatementText | null = null;
+    // A simple Query uses (and so destroys) the unnamed statement and portal.
+    this.extended.statements.delete('');
+    this.extended.portals.close('');
     try {
       const text = readQuery(msg);
       await this.checkQuerySize(text);
@@ -131,12 +237,13 @@ export class Session {
     } catch (e) {
       this.fail(w, e, current?.offset ?? 0);
     }
-    if (!this.closing) w.readyForQuery(this.tx);
+    if (this.tx.status === 'I') this.extended.portals.closeAll();
+    if (!this.closing) w.readyForQuery(this.tx.status);
     yield w.take();
   }
 
   /** The query text must fit the gateway's limit and the tenant's plan (parsing cost grows with size). */
-  private async checkQuerySize(text: string): Promise<void> {
+  async checkQuerySize(text: string): Promise<void> {
     const bytes = Buffer.byteLength(text);
     if (bytes <= 1024) return; // under every limit: no registry look-up
     const plan = await this.services.engine.plan(this.identity.tenantId);
@@ -151,169 +258,50 @@ export class Session {
 
   private async *statement(st: StatementText, w: BackendWriter): AsyncGenerator<Uint8Array> {
     const cmd = parseSessionCommand(st.tokens, st.text);
-    if (this.tx === 'E' && cmd?.kind !== 'rollback' && cmd?.kind !== 'commit') {
+    if (this.tx.status === 'E' && cmd?.kind !== 'rollback' && cmd?.kind !== 'commit') {
       throw new PgError(
         SqlState.InFailedSqlTransaction,
         'current transaction is aborted, commands ignored until end of transaction block',
       );
     }
     if (cmd) {
-      this.sessionCommand(cmd, w);
+      this.runCommand(cmd, w, true);
       return;
     }
-    const active = new ActiveQuery();
-    this.active = active;
-    const timeoutMs = parseDuration(this.settings.get('statement_timeout'), 'ms');
-    const timer = timeoutMs > 0 ? setTimeout(() => active.interrupt('timeout'), timeoutMs) : null;
+    yield* this.step((active) => this.runQuery(active, st, w));
+  }
+
+  private async *runQuery(active: ActiveQuery, st: StatementText, w: BackendWriter): AsyncGenerator<Uint8Array> {
     const started = performance.now();
-    let tl: TenantLease | null = null;
-    let releaseSlot: (() => void) | null = null;
-    try {
-      // The lease first: what the tenant may read is a property of the data it reads.
-      tl = this.txLease ?? (await this.services.engine.lease(this.identity.tenantId));
-      if (this.tx === 'T') this.txLease = tl;
-      const verdict = await this.services.gate.check(st.text, st.tokens, tl.context);
-      active.throwIfInterrupted();
-      releaseSlot = await this.services.slots.acquire(this.identity.tenantId, active.signal);
-      active.throwIfInterrupted();
-      const conn = await tl.lease.connect();
-      active.conn = conn;
-      let finished = false;
-      this.services.stats.running++;
-      try {
-        const rows = yield* streamSelect(conn, verdict, w, active, {
-          timeZone: this.settings.get('TimeZone'),
-          extraFloatDigits: Number(this.settings.get('extra_float_digits')),
-        });
-        finished = true;
-        this.log.info({ rows, ms: Math.round(performance.now() - started) }, 'query done');
-      } finally {
-        this.services.stats.running--;
-        if (!finished) conn.interrupt();
-        active.finish();
-        conn.closeSync();
-      }
-    } catch (e) {
-      active.throwIfInterrupted();
-      throw e;
-    } finally {
-      releaseSlot?.();
-      active.finish();
-      if (timer) clearTimeout(timer);
-      if (tl && tl !== this.txLease) tl.lease.release();
-      this.active = null;
-    }
-  }
-
-  private sessionCommand(cmd: SessionCommand, w: BackendWriter): void {
-    switch (cmd.kind) {
-      case 'set': {
-        if (cmd.local && this.tx === 'I') {
-          this.notice(w, SqlState.NoActiveSqlTransaction, 'SET LOCAL can only be used in transaction blocks');
-        } else {
-          const name = SessionSettings.canonicalName(cmd.name);
-          if (name === 'statement_timeout' && cmd.value !== null) parseDuration(cmd.value, 'ms');
-          this.report(w, [this.settings.set(cmd.name, cmd.value)]);
-          if (cmd.local) this.txLocal.add(name);
-        }
-        w.commandComplete('SET');
-        return;
-      }
-      case 'setTransaction':
-        w.commandComplete('SET');
-        return;
-      case 'reset':
-        this.report(w, cmd.name === 'ALL' ? this.settings.resetAll() : [this.settings.reset(cmd.name)]);
-        w.commandComplete('RESET');
-        return;
-      case 'show': {
-        const text = { tableOid: 0, columnAttr: 0, typeOid: 25, typeLen: -1, typeMod: -1, format: 0 as const };
-        if (cmd.name === 'ALL') {
-          w.rowDescription([
-            { ...text, name: 'name' },
-            { ...text, name: 'setting' },
-            { ...text, name: 'description' },
-          ]);
-          for (const p of this.settings.all()) w.dataRow([p.name, p.setting, p.description]);
-        } else {
-          const value = this.settings.get(cmd.name);
-          w.rowDescription([{ ...text, name: SessionSettings.showColumn(cmd.name) }]);
-          w.dataRow([value]);
-        }
-        w.commandComplete('SHOW');
-        return;
-      }
-      case 'begin':
-        if (this.tx !== 'I') {
-          this.notice(w, SqlState.ActiveSqlTransaction, 'there is already a transaction in progress');
-        } else {
-          this.tx = 'T';
-          this.txSettings = this.settings.snapshot();
-          this.txLocal.clear();
-        }
-        w.commandComplete(cmd.tag);
-        return;
-      case 'commit':
-      case 'rollback': {
-        if (this.tx === 'I') {
-          this.notice(w, SqlState.NoActiveSqlTransaction, 'there is no transaction in progress');
-          w.commandComplete(cmd.kind === 'commit' ? 'COMMIT' : 'ROLLBACK');
-          return;
-        }
-        const failed = this.tx === 'E';
-        this.endTransaction(w, cmd.kind === 'rollback' || failed);
-        w.commandComplete(cmd.kind === 'commit' && !failed ? 'COMMIT' : 'ROLLBACK');
-        return;
-      }
-      case 'discard':
-        if (cmd.what === 'ALL') {
-          if (this.tx !== 'I') {
-            throw new PgError(SqlState.ActiveSqlTransaction, 'DISCARD ALL cannot run inside a transaction block');
-          }
-          this.report(w, this.settings.resetAll());
-        }
-        w.commandComplete(`DISCARD ${cmd.what}`);
-        return;
-    }
-  }
-
-  private endTransaction(w: BackendWriter, rollback: boolean): void {
-    if (this.txSettings) {
-      this.report(w, rollback ? this.settings.restore(this.txSettings) : this.settings.restore(this.txSettings, this.txLocal));
-    }
-    this.tx = 'I';
-    this.txSettings = null;
-    this.txLocal.clear();
-    this.endTransactionLease();
-  }
-
-  private endTransactionLease(): void {
-    this.txLease?.lease.release();
-    this.txLease = null;
-  }
-
-  private report(w: BackendWriter, changes: (ParameterChange | null)[]): void {
-    for (const c of changes) if (c) w.parameterStatus(c.name, c.value);
-  }
-
-  private notice(w: BackendWriter, code: string, message: string): void {
-    w.noticeResponse({ severity: 'WARNING', code, message });
+    // The lease first: what the tenant may read is a property of the data it reads.
+    const { tl, owned } = await this.tx.lease(this.services.engine, this.identity.tenantId);
+    if (owned) active.defer(() => tl.lease.release());
+    const verdict = await this.services.gate.check(st.text, st.tokens, tl.context);
+    await active.takeSlot(this.services.slots, this.identity.tenantId);
+    const conn = await tl.lease.connect();
+    let finished = false;
+    active.defer(() => {
+      if (!finished) conn.interrupt();
+      conn.closeSync();
+    });
+    active.conn = conn;
+    active.countAsRunning(this.services.stats);
+    const rows = yield* streamSelect(conn, verdict, w, active, {
+      timeZone: this.settings.get('TimeZone'),
+      extraFloatDigits: Number(this.settings.get('extra_float_digits')),
+    });
+    finished = true;
+    this.log.info({ rows, ms: Math.round(performance.now() - started) }, 'query done');
   }
 
   /** The one error path: ErrorResponse, a transaction block becomes failed, FATAL closes. */
-  private fail(w: BackendWriter, e: unknown, offset: number): void {
+  private fail(w: BackendWriter, e: unknown, offset = 0): void {
     const err = pgErrorFromDuckdb(e, this.services.dataDir);
     if (err.code === SqlState.InternalError) {
       this.log.warn({ err: e instanceof Error ? e.message : String(e) }, 'internal error');
     } else {
       this.log.info({ sqlstate: err.code }, 'statement failed');
     }
-    this.writeError(w, err, offset);
-    if (this.tx === 'T') this.tx = 'E';
-    if (err.severity === 'FATAL') this.closing = true;
-  }
-
-  private writeError(w: BackendWriter, err: PgError, offset = 0): void {
     w.errorResponse({
       severity: err.severity,
       code: err.code,
@@ -322,5 +310,7 @@ export class Session {
       hint: err.hint,
       position: err.position !== undefined ? err.position + offset : undefined,
     });
+    this.tx.fail();
+    if (err.severity === 'FATAL') this.closing = true;
   }
 }

@@ -58,6 +58,7 @@ export function pgExpressionName(e: Node): string | null {
       return FUNCTION_NAMES[name] ?? name.toLowerCase();
     }
     case 'CONSTANT':
+    case 'PARAMETER':
       return UNKNOWN;
     case 'FUNCTION': {
       const name = String(e.function_name ?? '');

@@ -22,6 +22,7 @@ import type { GateContext } from './catalog.js';
 import { pgColumnNames, type ColumnNames } from './columnNames.js';
 import { Confiner } from './confine.js';
 import type { Token } from './lexer.js';
+import { castKey, castParameters, type ParameterCasts } from './parameterCasts.js';
 import { shareFilterSql, templateKey } from './shareFilterRewrite.js';
 import { VerdictCache } from './verdictCache.js';
 
@@ -204,12 +205,15 @@ export class Gate {
     return this.verdicts.size;
   }
 
-  /** Checks one statement (already split, not a session command) and returns what to run. */
-  async check(text: string, tokens: Token[], ctx: GateContext): Promise<Verdict> {
+  /**
+   * Checks one statement (already split, not a session command) and returns what to run.
+   * `casts` are the declared types of its parameters (see parameterCasts.ts).
+   */
+  async check(text: string, tokens: Token[], ctx: GateContext, casts: ParameterCasts = []): Promise<Verdict> {
     // Cheap refusals first: a write never needs a full parse to be refused.
     const first = tokens[0]?.kind === 'word' ? tokens[0].value : '';
     if (WRITES.has(first) || ENGINE_COMMANDS.has(first)) throw refuseByKeyword(tokens);
-    const key = `${ctx.version}\0${ctx.tenantId}\0${text}`;
+    const key = `${ctx.version}\0${ctx.tenantId}\0${castKey(casts)}\0${text}`;
     const cached = this.verdicts.get(key);
     if (cached) return cached;
 
@@ -235,6 +239,7 @@ export class Gate {
     await this.ensureTemplates(ctx);
     const { tables } = new Confiner(ctx, this.templates).statement(statement);
     this.compare(opinion, tables);
+    ast.statements = [castParameters(statement, casts) as AstObject];
     const sql = await this.parser.deserialize(stringifyAst(ast));
     await this.checkRoundTrip(sql, ast);
     const verdict: Verdict = { sql, columnNames };

@@ -48,4 +48,22 @@ describe('BackendWriter', () => {
     expect(w.take()).toEqual(msg('K', i32(7), i32(-2)));
     expect(w.length).toBe(0);
   });
+
+  it('encodes the bodiless messages of the extended protocol', () => {
+    const w = new BackendWriter(2);
+    w.parseComplete().bindComplete().closeComplete().noData().portalSuspended().emptyQueryResponse();
+    expect(w.take()).toEqual(Buffer.concat([msg('1'), msg('2'), msg('3'), msg('n'), msg('s'), msg('I')]));
+  });
+
+  it('encodes ParameterDescription with unsigned OIDs and a binary field', () => {
+    const w = new BackendWriter(4);
+    w.parameterDescription([23, 25, 0xf0000001]);
+    w.beginDataRow(2).bytesField(Buffer.from([0, 1, 0xff])).nullField().endDataRow();
+    expect(w.take()).toEqual(
+      Buffer.concat([
+        msg('t', i16(3), i32(23), i32(25), Buffer.from([0xf0, 0, 0, 1])),
+        msg('D', i16(2), i32(3), Buffer.from([0, 1, 0xff]), i32(-1)),
+      ]),
+    );
+  });
 });

@@ -26,6 +26,18 @@ export interface ErrorFields {
   position?: number | undefined;
 }
 
+/** A message with no body: type byte and Int32 length 4, built once. */
+function bodiless(type: number): Buffer {
+  return Buffer.from([type, 0, 0, 0, 4]);
+}
+
+const PARSE_COMPLETE = bodiless(0x31); // '1'
+const BIND_COMPLETE = bodiless(0x32); // '2'
+const CLOSE_COMPLETE = bodiless(0x33); // '3'
+const NO_DATA = bodiless(0x6e); // 'n'
+const PORTAL_SUSPENDED = bodiless(0x73); // 's'
+const EMPTY_QUERY_RESPONSE = bodiless(0x49); // 'I'
+
 export class BackendWriter {
   private buf: Buffer;
   private len = 0;
@@ -160,6 +172,15 @@ export class BackendWriter {
     return this;
   }
 
+  /** A field of raw bytes: the binary format of a value. */
+  bytesField(bytes: Uint8Array): this {
+    this.ensure(4 + bytes.length);
+    this.buf.writeInt32BE(bytes.length, this.len);
+    this.buf.set(bytes, this.len + 4);
+    this.len += 4 + bytes.length;
+    return this;
+  }
+
   endDataRow(): this {
     return this.end();
   }
@@ -171,8 +192,47 @@ export class BackendWriter {
   }
 
   emptyQueryResponse(): this {
-    this.begin(0x49); // 'I'
+    return this.fixed(EMPTY_QUERY_RESPONSE);
+  }
+
+  parseComplete(): this {
+    return this.fixed(PARSE_COMPLETE);
+  }
+
+  bindComplete(): this {
+    return this.fixed(BIND_COMPLETE);
+  }
+
+  closeComplete(): this {
+    return this.fixed(CLOSE_COMPLETE);
+  }
+
+  noData(): this {
+    return this.fixed(NO_DATA);
+  }
+
+  portalSuspended(): this {
+    return this.fixed(PORTAL_SUSPENDED);
+  }
+
+  /** ParameterDescription: the type OID of every parameter of a prepared statement. */
+  parameterDescription(oids: readonly number[]): this {
+    this.begin(0x74); // 't'
+    this.ensure(2 + oids.length * 4);
+    this.buf.writeUInt16BE(oids.length, this.len); // a count: unsigned, as PostgreSQL writes it
+    this.len += 2;
+    for (const oid of oids) {
+      this.buf.writeUInt32BE(oid >>> 0, this.len);
+      this.len += 4;
+    }
     return this.end();
+  }
+
+  private fixed(message: Buffer): this {
+    this.ensure(message.length);
+    message.copy(this.buf, this.len);
+    this.len += message.length;
+    return this;
   }
 
   errorResponse(e: ErrorFields): this {

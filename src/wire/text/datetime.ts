@@ -183,3 +183,17 @@ export function nanosToMicros(ns: bigint): bigint {
   const q = ns / 1000n;
   return ns < 0n && q * 1000n !== ns ? q - 1n : q; // floor, so the date never moves forward
 }
+
+/**
+ * Microseconds since the epoch (UTC) of a wall-clock time in a zone, resolved as
+ * PostgreSQL does: a time that falls in a gap (clocks jump forward) takes the offset from
+ * before the jump; an ambiguous time (clocks go back) takes the offset from after it.
+ */
+export function localMicrosToUtc(local: bigint, zone: Zone): bigint {
+  if (zone.fixed !== null) return local - BigInt(zone.fixed) * 1_000_000n;
+  const seconds = Math.floor(Number(local) / 1_000_000);
+  const early = zoneOffset(zone, seconds - 86_400);
+  const late = zoneOffset(zone, seconds + 86_400);
+  const lateFits = zoneOffset(zone, seconds - late) === late;
+  return local - BigInt(lateFits ? late : early) * 1_000_000n;
+}

@@ -1,0 +1,287 @@
+/**
+ * The extended query protocol: Parse, Bind, Describe, Execute and Close, as PostgreSQL
+ * serves them (https://www.postgresql.org/docs/current/protocol-flow.html#PROTOCOL-FLOW-EXT-QUERY).
+ * Sync, Flush and the error path (ErrorResponse, then discard messages until Sync) are the
+ * session's, shared with the simple protocol.
+ *
+ * - Parse checks the statement with the same gate as a simple query (session commands are
+ *   answered by the gateway) and prepares the checked SQL on the tenant's instance, for
+ *   DuckDB to say what its parameters and columns are. Errors surface at Parse.
+ * - Bind decodes the parameter values by their types and binds them to the checked SQL,
+ *   prepared again on a connection the portal keeps. Values are bound, never spliced.
+ * - Execute streams the portal's rows up to the row limit, then PortalSuspended; the next
+ *   Execute resumes where it stopped.
+ */
+import type { Logger } from 'pino';
+import { bindParameter, parameterTypes, resultColumns, type ResultColumn } from '../engine/parameters.js';
+import { PgError } from '../errors/PgError.js';
+import { SqlState } from '../errors/sqlstate.js';
+import { renameColumns, type ColumnNames } from '../sql/columnNames.js';
+import { splitStatements, type StatementText } from '../sql/lexer.js';
+import { parseSessionCommand, type SessionCommand } from '../sql/sessionCommand.js';
+import type { BackendWriter } from '../wire/backend.js';
+import { readBind, readExecute, readParse, readTarget } from '../wire/frontend.js';
+import { castForDeclaredType, decodeParam, type ParamValue } from '../wire/params.js';
+import { PG_OID, pgFieldTypeFor } from '../wire/pgTypes.js';
+import type { ActiveQuery } from './activeQuery.js';
+import { Portal, PortalStore, PreparedStatement, StatementStore, type StatementBody } from './portals.js';
+import { describeFields, resultFormats, ResultCursor, type FormatCode } from './resultStream.js';
+import { commandColumns } from './sessionCommands.js';
+import type { SessionServices } from './session.js';
+import type { SessionSettings } from './settings.js';
+import type { Transaction } from './transaction.js';
+
+/** What the extended protocol needs from its session. */
+export interface ExtendedQueryHost {
+  readonly services: SessionServices;
+  readonly tenantId: string;
+  readonly settings: SessionSettings;
+  readonly tx: Transaction;
+  readonly log: Logger;
+  /** Runs work on DuckDB that CancelRequest, statement_timeout and a hang-up interrupt. */
+  step<T>(body: (active: ActiveQuery) => AsyncGenerator<Uint8Array, T>): AsyncGenerator<Uint8Array, T>;
+  runCommand(cmd: SessionCommand, w: BackendWriter, rowDescription: boolean): void;
+  checkQuerySize(text: string): Promise<void>;
+}
+
+type QueryBody = Extract<StatementBody, { kind: 'query' }>;
+
+function named(columns: ResultColumn[], names: ColumnNames): ResultColumn[] {
+  const renamed = renameColumns(columns.map((c) => c.name), names);
+  return columns.map((c, i) => ({ name: renamed[i]!, type: c.type }));
+}
+
+export class ExtendedQuery {
+  readonly statements = new StatementStore();
+  readonly portals = new PortalStore();
+
+  constructor(private readonly host: ExtendedQueryHost) {}
+
+  /** In a failed block only COMMIT and ROLLBACK run. */
+  private refuseInFailedBlock(endsTransaction: boolean): void {
+    if (this.host.tx.status === 'E' && !endsTransaction) {
+      throw new PgError(SqlState.InFailedSqlTransaction, 'current transaction is aborted, commands ignored until end of transaction block');
+    }
+  }
+
+  async *parse(msg: Uint8Array, w: BackendWriter): AsyncGenerator<Uint8Array> {
+    const { statement: name, query, paramTypes } = readParse(msg);
+    if (name === '') this.statements.delete(''); // replaced, even if this Parse fails
+    else this.statements.checkFree(name);
+    await this.host.checkQuerySize(query);
+    const parts = splitStatements(query);
+    if (parts.length > 1) throw new PgError(SqlState.SyntaxError, 'cannot insert multiple commands into a prepared statement');
+    const st = parts[0];
+    const command = st ? parseSessionCommand(st.tokens, st.text) : null;
+    this.refuseInFailedBlock(!st || command?.kind === 'commit' || command?.kind === 'rollback');
+    let prepared: PreparedStatement;
+    if (!st) prepared = new PreparedStatement(name, { kind: 'empty' }, paramTypes, null);
+    else if (command) prepared = new PreparedStatement(name, { kind: 'command', command }, paramTypes, commandColumns(command));
+    else prepared = yield* this.host.step((active) => this.prepare(active, name, st, paramTypes));
+    this.statements.set(prepared);
+    w.parseComplete();
+  }
+
+  /** Gates the statement and asks DuckDB for the types of its parameters and columns. */
+  private async *prepare(active: ActiveQuery, name: string, st: StatementText, declared: number[]): AsyncGenerator<Uint8Array, PreparedStatement> {
+    const { services, tenantId, tx } = this.host;
+    const { tl, owned } = await tx.lease(services.engine, tenantId);
+    if (owned) active.defer(() => tl.lease.release());
+    let casts: (string | null)[] = declared.map(castForDeclaredType);
+    let verdict = await services.gate.check(st.text, st.tokens, tl.context, casts);
+    await active.takeSlot(services.slots, tenantId);
+    const conn = await tl.lease.connect();
+    active.defer(() => conn.closeSync());
+    active.conn = conn;
+    let p = await conn.prepare(verdict.sql);
+    active.throwIfInterrupted();
+    let inferred = parameterTypes(p);
+    if (inferred.some((t, i) => t === null && !casts[i])) {
+      // A parameter DuckDB cannot type is text, as PostgreSQL resolves an unknown one;
+      // saying so in the SQL lets DuckDB type the columns that depend on it.
+      casts = inferred.map((t, i) => casts[i] ?? (t === null ? 'VARCHAR' : null));
+      verdict = await services.gate.check(st.text, st.tokens, tl.context, casts);
+      p = await conn.prepare(verdict.sql);
+      active.throwIfInterrupted();
+      inferred = parameterTypes(p);
+    }
+    const oids = Array.from({ length: Math.max(declared.length, inferred.length) }, (_, i) => {
+      const type = inferred[i];
+      return declared[i] || (type ? pgFieldTypeFor(type).oid : PG_OID.text);
+    });
+    const body: QueryBody = { kind: 'query', text: st.text, tokens: st.tokens, casts, verdict, version: tl.context.version };
+    return new PreparedStatement(name, body, oids, named(resultColumns(p), verdict.columnNames));
+  }
+
+  async *bind(msg: Uint8Array, w: BackendWriter): AsyncGenerator<Uint8Array> {
+    const b = readBind(msg);
+    const stmt = this.statements.get(b.statement);
+    this.portals.makeRoom(b.portal);
+    const n = stmt.paramOids.length;
+    if (b.paramFormats.length > 1 && b.paramFormats.length !== b.values.length) {
+      throw new PgError(SqlState.ProtocolViolation, `bind message has ${b.paramFormats.length} parameter formats but ${b.values.length} parameters`);
+    }
+    if (b.values.length !== n) {
+      const which = stmt.name === '' ? 'unnamed prepared statement' : `prepared statement "${stmt.name}"`;
+      throw new PgError(SqlState.ProtocolViolation, `bind message supplies ${b.values.length} parameters, but ${which} requires ${n}`);
+    }
+    for (const f of b.paramFormats) {
+      if (f !== 0 && f !== 1) throw new PgError(SqlState.InvalidParameterValue, `unsupported format code: ${f}`);
+    }
+    this.refuseInFailedBlock(stmt.endsTransaction);
+    const ctx = { timeZone: this.host.settings.get('TimeZone') };
+    const format = (i: number) => (b.paramFormats.length === 0 ? 0 : b.paramFormats.length === 1 ? b.paramFormats[0]! : b.paramFormats[i]!);
+    const values = b.values.map((v, i) => decodeParam(stmt.paramOids[i]!, format(i), v, i + 1, ctx));
+    let portal: Portal;
+    if (stmt.body.kind === 'query') {
+      const body = stmt.body;
+      portal = yield* this.host.step((active) => this.bindQuery(active, b.portal, stmt, body, values, b.resultFormats));
+    } else {
+      const formats = resultFormats(b.resultFormats, stmt.columns?.length ?? 0);
+      portal = new Portal(b.portal, stmt, stmt.columns, formats, null);
+      portal.fields = stmt.columns ? describeFields(stmt.columns, formats) : null;
+    }
+    this.portals.set(portal);
+    w.bindComplete();
+  }
+
+  /**
+   * The statement's checked SQL, prepared on a connection of the portal's own, with the
+   * values bound. The verdict is the one made at Parse, unless the tenant's data has
+   * changed since (a new snapshot): what a tenant may read is a property of the data,
+   * so the same text is checked again against the data it will read.
+   */
+  private async *bindQuery(
+    active: ActiveQuery,
+    name: string,
+    stmt: PreparedStatement,
+    body: QueryBody,
+    values: ParamValue[],
+    formatCodes: number[],
+  ): AsyncGenerator<Uint8Array, Portal> {
+    const { services, tenantId, tx } = this.host;
+    const { tl, owned } = await tx.lease(services.engine, tenantId);
+    let handedOver = false;
+    if (owned) {
+      active.defer(() => {
+        if (!handedOver) tl.lease.release();
+      });
+    }
+    const verdict = tl.context.version === body.version ? body.verdict : await services.gate.check(body.text, body.tokens, tl.context, body.casts);
+    await active.takeSlot(services.slots, tenantId);
+    const conn = await tl.lease.connect();
+    active.defer(() => {
+      if (!handedOver) conn.closeSync();
+    });
+    active.conn = conn;
+    const prepared = await conn.prepare(verdict.sql);
+    active.throwIfInterrupted();
+    const count = parameterTypes(prepared).length;
+    if (count > values.length) {
+      throw new PgError(SqlState.ProtocolViolation, `bind message supplies ${values.length} parameters, but the statement now requires ${count}`);
+    }
+    // Parameters beyond those the text uses were declared by the client and are not bound.
+    for (let i = 0; i < count; i++) bindParameter(prepared, i + 1, values[i]!);
+    const columns = named(resultColumns(prepared), verdict.columnNames);
+    const formats = resultFormats(formatCodes, columns.length);
+    // Refuses a binary format a column's type lacks; a column typed only by a bound value
+    // is checked when the result opens.
+    const fields = describeFields(columns, formats);
+    const portal = new Portal(name, stmt, columns, formats, { tl, ownsLease: owned, conn, prepared, cursor: null });
+    handedOver = true;
+    portal.fields = columns.every((c) => c.type !== null) ? fields : null;
+    return portal;
+  }
+
+  async *describe(msg: Uint8Array, w: BackendWriter): AsyncGenerator<Uint8Array> {
+    const { kind, name } = readTarget(msg, 'DESCRIBE');
+    if (kind === 'S') {
+      const stmt = this.statements.get(name);
+      if (stmt.columns) this.refuseInFailedBlock(stmt.endsTransaction);
+      w.parameterDescription(stmt.paramOids);
+      if (stmt.columns) w.rowDescription(describeFields(stmt.columns, []));
+      else w.noData();
+      return;
+    }
+    const portal = this.portals.get(name);
+    if (!portal.columns) {
+      w.noData();
+      return;
+    }
+    this.refuseInFailedBlock(portal.statement.endsTransaction);
+    // A column typed only by a bound value: the result must be open to know its type.
+    if (!portal.fields) yield* this.host.step((active) => this.open(active, portal));
+    w.rowDescription(portal.fields!);
+  }
+
+  async *execute(msg: Uint8Array, w: BackendWriter): AsyncGenerator<Uint8Array> {
+    const { portal: name, maxRows } = readExecute(msg);
+    const portal = this.portals.get(name);
+    this.refuseInFailedBlock(portal.statement.endsTransaction);
+    const body = portal.statement.body;
+    if (body.kind === 'empty') {
+      w.emptyQueryResponse();
+      return;
+    }
+    if (body.kind === 'command') {
+      if (portal.done) throw new PgError(SqlState.ObjectNotInPrerequisiteState, `portal "${name}" cannot be run`);
+      portal.done = true;
+      this.host.runCommand(body.command, w, false);
+      return;
+    }
+    if (portal.done) {
+      w.commandComplete('SELECT 0');
+      return;
+    }
+    try {
+      yield* this.host.step((active) => this.fetch(active, portal, w, maxRows));
+    } catch (e) {
+      this.portals.close(portal.name); // a portal whose Execute failed cannot run again
+      throw e;
+    }
+  }
+
+  /** Opens the portal's result (its query starts running in DuckDB). */
+  private async *open(active: ActiveQuery, portal: Portal): AsyncGenerator<Uint8Array, ResultCursor> {
+    const run = portal.run;
+    if (!run) throw PgError.internal(`portal "${portal.name}" has no query to run`);
+    if (run.cursor) return run.cursor;
+    await active.takeSlot(this.host.services.slots, this.host.tenantId);
+    active.conn = run.conn;
+    const result = await run.prepared.stream();
+    active.throwIfInterrupted();
+    const settings = this.host.settings;
+    const names = portal.columns!.map((c) => c.name);
+    const formats: FormatCode[] = [...portal.formats];
+    run.cursor = new ResultCursor(result, names, formats, {
+      timeZone: settings.get('TimeZone'),
+      extraFloatDigits: Number(settings.get('extra_float_digits')),
+    });
+    portal.fields = run.cursor.fields;
+    return run.cursor;
+  }
+
+  private async *fetch(active: ActiveQuery, portal: Portal, w: BackendWriter, maxRows: number): AsyncGenerator<Uint8Array> {
+    const started = performance.now();
+    const cursor = yield* this.open(active, portal);
+    active.conn = portal.run!.conn;
+    active.countAsRunning(this.host.services.stats);
+    const { rows, done } = yield* cursor.fetch(w, active, maxRows);
+    if (!done) {
+      w.portalSuspended();
+      return;
+    }
+    w.commandComplete(`SELECT ${rows}`);
+    portal.done = true;
+    portal.release();
+    this.host.log.info({ rows, ms: Math.round(performance.now() - started) }, 'query done');
+  }
+
+  close(msg: Uint8Array, w: BackendWriter): void {
+    const { kind, name } = readTarget(msg, 'CLOSE');
+    // Closing what does not exist is not an error (PostgreSQL).
+    if (kind === 'S') this.statements.delete(name);
+    else this.portals.close(name);
+    w.closeComplete();
+  }
+}

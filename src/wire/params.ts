@@ -1,0 +1,336 @@
+// Parameter values of a Bind message, decoded by the PostgreSQL type of the parameter
+// (declared by the client in Parse, or inferred): text in PostgreSQL's input syntax,
+// binary in PostgreSQL's *_recv format. The result is a typed value for DuckDB to bind,
+// never SQL text.
+import {
+  BIGINT,
+  BLOB,
+  BOOLEAN,
+  DATE,
+  DECIMAL,
+  DOUBLE,
+  DuckDBBlobValue,
+  DuckDBDateValue,
+  DuckDBDecimalValue,
+  DuckDBListValue,
+  FLOAT,
+  INTEGER,
+  INTERVAL,
+  LIST,
+  SMALLINT,
+  TIME,
+  TIMESTAMP,
+  TIMESTAMPTZ,
+  UUID,
+  VARCHAR,
+  type DuckDBListType,
+  type DuckDBType,
+  type DuckDBValue,
+  DuckDBIntervalValue,
+  DuckDBTimestampTZValue,
+  DuckDBTimestampValue,
+  DuckDBTimeValue,
+  DuckDBUUIDValue,
+} from '@duckdb/node-api';
+import { PgError } from '../errors/PgError.js';
+import { SqlState } from '../errors/sqlstate.js';
+import { NUMERIC_NAN, NUMERIC_NEG, NUMERIC_NINF, NUMERIC_PINF, NUMERIC_POS, POSTGRES_EPOCH_DAYS, POSTGRES_EPOCH_MICROS } from './binaryFormat.js';
+import { pgTypeByOid, PG_OID } from './pgTypes.js';
+import { parseArray, type ArrayItem } from './text/arrayInput.js';
+import { DATE_INFINITY, parseDate, parseInterval, parseTime, parseTimestamp, TIMESTAMP_INFINITY } from './text/datetimeInput.js';
+import { MAX_DECIMAL_WIDTH, parseBool, parseBytea, parseFloat, parseInteger, parseNumeric, parseUuid } from './text/input.js';
+
+/** A decoded parameter: what DuckDB is given to bind, by type. */
+export type ParamValue =
+  | { type: 'null' }
+  | { type: 'boolean'; value: boolean }
+  | { type: 'smallint' | 'integer' | 'float' | 'double'; value: number }
+  | { type: 'bigint'; value: bigint }
+  | { type: 'decimal'; value: DuckDBDecimalValue }
+  | { type: 'date'; value: DuckDBDateValue }
+  | { type: 'time'; value: DuckDBTimeValue }
+  | { type: 'timestamp'; value: DuckDBTimestampValue }
+  | { type: 'timestamptz'; value: DuckDBTimestampTZValue }
+  | { type: 'interval'; value: DuckDBIntervalValue }
+  | { type: 'uuid'; value: DuckDBUUIDValue }
+  | { type: 'blob'; value: Uint8Array }
+  | { type: 'varchar'; value: string }
+  | { type: 'list'; value: DuckDBListValue; listType: DuckDBListType };
+
+export interface ParamContext {
+  /** The session's TimeZone: a timestamptz written without a zone is in it. */
+  timeZone: string;
+}
+
+const O = PG_OID;
+
+/**
+ * The DuckDB type a declared parameter type stands for, for the gate to cast `$n` to, so
+ * that a declared type decides the expression's type as in PostgreSQL. Text-like and
+ * numeric parameters get no cast: a text value is bound as VARCHAR and DuckDB reads it as
+ * an untyped literal (as PostgreSQL's `unknown`), and numeric has no single DuckDB
+ * DECIMAL(p,s) that holds every value.
+ */
+const CASTS: ReadonlyMap<number, string> = new Map([
+  [O.bool, 'BOOLEAN'], [O.int2, 'SMALLINT'], [O.int4, 'INTEGER'], [O.int8, 'BIGINT'],
+  [O.float4, 'FLOAT'], [O.float8, 'DOUBLE'], [O.date, 'DATE'], [O.time, 'TIME'],
+  [O.timestamp, 'TIMESTAMP'], [O.timestamptz, 'TIMESTAMP WITH TIME ZONE'], [O.interval, 'INTERVAL'],
+  [O.uuid, 'UUID'], [O.bytea, 'BLOB'],
+]);
+
+export function castForDeclaredType(oid: number): string | null {
+  return CASTS.get(oid) ?? null;
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+function textOf(bytes: Uint8Array): string {
+  try {
+    return utf8.decode(bytes);
+  } catch {
+    throw new PgError(SqlState.ProtocolViolation, 'invalid byte sequence for encoding "UTF8"');
+  }
+}
+
+const typeName = (oid: number) => pgTypeByOid(oid)?.name ?? `with OID ${oid}`;
+
+/** Decodes one parameter; `index` is 1-based, for messages. */
+export function decodeParam(oid: number, format: number, bytes: Uint8Array | null, index: number, ctx: ParamContext): ParamValue {
+  if (bytes === null) return { type: 'null' };
+  if (format === 1) return decodeBinary(oid, bytes, index);
+  return decodeText(oid, textOf(bytes), ctx);
+}
+
+function decimal(unscaled: bigint, width: number, scale: number): ParamValue {
+  return { type: 'decimal', value: new DuckDBDecimalValue(unscaled, width, scale) };
+}
+
+function decodeText(oid: number, text: string, ctx: ParamContext): ParamValue {
+  switch (oid) {
+    case O.bool:
+      return { type: 'boolean', value: parseBool(text) };
+    case O.int2:
+      return { type: 'smallint', value: Number(parseInteger(text, 'smallint')) };
+    case O.int4:
+      return { type: 'integer', value: Number(parseInteger(text, 'integer')) };
+    case O.int8:
+      return { type: 'bigint', value: parseInteger(text, 'bigint') };
+    case O.float4:
+      return { type: 'float', value: parseFloat(text, 'real') };
+    case O.float8:
+      return { type: 'double', value: parseFloat(text, 'double precision') };
+    case O.numeric: {
+      const n = parseNumeric(text);
+      return n.kind === 'special' ? { type: 'double', value: n.value } : decimal(n.unscaled, n.width, n.scale);
+    }
+    case O.date:
+      return { type: 'date', value: new DuckDBDateValue(parseDate(text)) };
+    case O.time:
+      return { type: 'time', value: new DuckDBTimeValue(parseTime(text)) };
+    case O.timestamp:
+      return { type: 'timestamp', value: new DuckDBTimestampValue(parseTimestamp(text, false, ctx.timeZone)) };
+    case O.timestamptz:
+      return { type: 'timestamptz', value: new DuckDBTimestampTZValue(parseTimestamp(text, true, ctx.timeZone)) };
+    case O.interval: {
+      const i = parseInterval(text);
+      return { type: 'interval', value: new DuckDBIntervalValue(i.months, i.days, i.micros) };
+    }
+    case O.uuid:
+      return { type: 'uuid', value: DuckDBUUIDValue.fromUint128(parseUuid(text)) };
+    case O.bytea:
+      return { type: 'blob', value: parseBytea(text) };
+    default: {
+      const element = arrayElement(oid);
+      if (element !== null) return decodeArray(element, text, ctx);
+      // text, varchar, json, unknown, and types read by DuckDB's own cast (timetz, varbit, ...).
+      return { type: 'varchar', value: text };
+    }
+  }
+}
+
+/** The element type of an array type (`_int4` -> int4), or null for a type that is not an array. */
+function arrayElement(oid: number): number | null {
+  const t = pgTypeByOid(oid);
+  return t?.category === 'A' ? t.elementOid : null;
+}
+
+/** The DuckDB type of an array element of this PostgreSQL type, as decodeText decodes it. */
+function elementType(oid: number): DuckDBType {
+  switch (oid) {
+    case O.bool: return BOOLEAN;
+    case O.int2: return SMALLINT;
+    case O.int4: return INTEGER;
+    case O.int8: return BIGINT;
+    case O.float4: return FLOAT;
+    case O.float8: return DOUBLE;
+    case O.date: return DATE;
+    case O.time: return TIME;
+    case O.timestamp: return TIMESTAMP;
+    case O.timestamptz: return TIMESTAMPTZ;
+    case O.interval: return INTERVAL;
+    case O.uuid: return UUID;
+    case O.bytea: return BLOB;
+    default: return VARCHAR;
+  }
+}
+
+/**
+ * An array in PostgreSQL's input syntax, as a DuckDB LIST of the element type (a list of
+ * lists for more dimensions). numeric elements share one DECIMAL(38, s), s the largest
+ * scale among them, or become DOUBLE when one of them is NaN or infinite.
+ */
+function decodeArray(elementOid: number, text: string, ctx: ParamContext): ParamValue {
+  const leaves: ParamValue[] = [];
+  const decodeItems = (items: ArrayItem[]): unknown[] =>
+    items.map((x) => {
+      if (Array.isArray(x)) return decodeItems(x);
+      const v: ParamValue = x === null ? { type: 'null' } : decodeText(elementOid, x, ctx);
+      leaves.push(v);
+      return v;
+    });
+  const tree = decodeItems(parseArray(text));
+  let element = elementType(elementOid);
+  let leafValue = (p: ParamValue): DuckDBValue => (p.type === 'null' ? null : p.type === 'blob' ? new DuckDBBlobValue(p.value) : (p.value as DuckDBValue));
+  if (elementOid === O.numeric) {
+    if (leaves.some((p) => p.type === 'double')) {
+      element = DOUBLE;
+      leafValue = (p) => (p.type === 'double' ? p.value : p.type === 'decimal' ? Number(p.value.toDouble()) : null);
+    } else {
+      const scale = Math.max(0, ...leaves.map((p) => (p.type === 'decimal' ? p.value.scale : 0)));
+      element = DECIMAL(MAX_DECIMAL_WIDTH, scale);
+      leafValue = (p) => {
+        if (p.type !== 'decimal') return null;
+        const unscaled = p.value.value * 10n ** BigInt(scale - p.value.scale);
+        if (String(unscaled < 0n ? -unscaled : unscaled).length > MAX_DECIMAL_WIDTH) {
+          throw new PgError(SqlState.NumericValueOutOfRange, 'numeric array element has more digits than DuckDB holds');
+        }
+        return new DuckDBDecimalValue(unscaled, MAX_DECIMAL_WIDTH, scale);
+      };
+    }
+  }
+  let depth = 1;
+  for (let t: unknown = tree[0]; Array.isArray(t); t = t[0]) depth++;
+  let listType = LIST(element);
+  for (let d = 1; d < depth; d++) listType = LIST(listType);
+  const build = (items: unknown[]): DuckDBListValue =>
+    new DuckDBListValue(items.map((x) => (Array.isArray(x) ? build(x) : leafValue(x as ParamValue))));
+  return { type: 'list', value: build(tree), listType };
+}
+
+function badBinary(index: number): PgError {
+  return new PgError(SqlState.InvalidBinaryRepresentation, `incorrect binary data format in bind parameter ${index}`);
+}
+
+/** The binary types a parameter may be sent in. */
+const BINARY_PARAM_TYPES: ReadonlySet<number> = new Set([
+  O.bool, O.int2, O.int4, O.int8, O.float4, O.float8, O.numeric, O.date, O.time, O.timestamp,
+  O.timestamptz, O.interval, O.text, O.varchar, O.bpchar, O.name, O.json, O.jsonb, O.unknown, O.bytea, O.uuid,
+]);
+
+function decodeBinary(oid: number, bytes: Uint8Array, index: number): ParamValue {
+  if (!BINARY_PARAM_TYPES.has(oid)) {
+    throw new PgError(SqlState.FeatureNotSupported, `binary format is not supported for parameters of type ${typeName(oid)}`, {
+      hint: 'Send this parameter in text format.',
+    });
+  }
+  const b = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const size = (n: number) => {
+    if (b.length !== n) throw badBinary(index);
+  };
+  switch (oid) {
+    case O.bool:
+      size(1);
+      return { type: 'boolean', value: b[0] !== 0 };
+    case O.int2:
+      size(2);
+      return { type: 'smallint', value: b.readInt16BE(0) };
+    case O.int4:
+      size(4);
+      return { type: 'integer', value: b.readInt32BE(0) };
+    case O.int8:
+      size(8);
+      return { type: 'bigint', value: b.readBigInt64BE(0) };
+    case O.float4:
+      size(4);
+      return { type: 'float', value: b.readFloatBE(0) };
+    case O.float8:
+      size(8);
+      return { type: 'double', value: b.readDoubleBE(0) };
+    case O.numeric:
+      return numericRecv(b, index);
+    case O.date: {
+      size(4);
+      const d = b.readInt32BE(0);
+      const days = d === 2 ** 31 - 1 ? DATE_INFINITY : d === -(2 ** 31) ? -DATE_INFINITY : d + POSTGRES_EPOCH_DAYS;
+      return { type: 'date', value: new DuckDBDateValue(days) };
+    }
+    case O.time: {
+      size(8);
+      const t = b.readBigInt64BE(0);
+      if (t < 0n || t > 86_400_000_000n) throw new PgError(SqlState.DatetimeFieldOverflow, 'time out of range');
+      return { type: 'time', value: new DuckDBTimeValue(t) };
+    }
+    case O.timestamp:
+    case O.timestamptz: {
+      size(8);
+      const t = b.readBigInt64BE(0);
+      const max = 2n ** 63n - 1n;
+      const micros = t === max ? TIMESTAMP_INFINITY : t === -max - 1n ? -TIMESTAMP_INFINITY : t + POSTGRES_EPOCH_MICROS;
+      if ((micros >= max || micros <= -max) && t !== max && t !== -max - 1n) {
+        throw new PgError(SqlState.DatetimeFieldOverflow, 'timestamp out of range'); // never DuckDB's infinity by accident
+      }
+      return oid === O.timestamp
+        ? { type: 'timestamp', value: new DuckDBTimestampValue(micros) }
+        : { type: 'timestamptz', value: new DuckDBTimestampTZValue(micros) };
+    }
+    case O.interval:
+      size(16);
+      return { type: 'interval', value: new DuckDBIntervalValue(b.readInt32BE(12), b.readInt32BE(8), b.readBigInt64BE(0)) };
+    case O.uuid:
+      size(16);
+      return { type: 'uuid', value: DuckDBUUIDValue.fromUint128((b.readBigUInt64BE(0) << 64n) | b.readBigUInt64BE(8)) };
+    case O.bytea:
+      return { type: 'blob', value: Uint8Array.from(b) };
+    case O.jsonb:
+      if (b[0] !== 1) throw new PgError(SqlState.InvalidBinaryRepresentation, `unsupported jsonb version number ${b[0] ?? 0}`);
+      return { type: 'varchar', value: textOf(b.subarray(1)) };
+    default:
+      return { type: 'varchar', value: textOf(b) };
+  }
+}
+
+/** numeric_recv: the format numericBinary writes. */
+function numericRecv(b: Buffer, index: number): ParamValue {
+  if (b.length < 8) throw badBinary(index);
+  const n = b.readInt16BE(0);
+  const weight = b.readInt16BE(2);
+  const sign = b.readUInt16BE(4);
+  const dscale = b.readInt16BE(6);
+  if (n < 0 || b.length !== 8 + 2 * n || dscale < 0) throw badBinary(index);
+  if (sign === NUMERIC_NAN) return { type: 'double', value: NaN };
+  if (sign === NUMERIC_PINF) return { type: 'double', value: Infinity };
+  if (sign === NUMERIC_NINF) return { type: 'double', value: -Infinity };
+  if (sign !== NUMERIC_POS && sign !== NUMERIC_NEG) throw new PgError(SqlState.InvalidBinaryRepresentation, 'invalid sign in external "numeric" value');
+  let digits = '';
+  for (let i = 0; i < n; i++) {
+    const d = b.readInt16BE(8 + 2 * i);
+    if (d < 0 || d > 9999) throw new PgError(SqlState.InvalidBinaryRepresentation, 'invalid digit in external "numeric" value');
+    digits += String(d).padStart(4, '0');
+  }
+  // digits holds the value * 10000^(n - 1 - weight); bring it to dscale fractional digits.
+  const fracDigits = 4 * (n - 1 - weight);
+  let unscaled = BigInt(digits || '0');
+  if (fracDigits > dscale) unscaled /= 10n ** BigInt(fracDigits - dscale);
+  else if (fracDigits < dscale) unscaled *= 10n ** BigInt(dscale - fracDigits);
+  const text = String(unscaled);
+  const intDigits = Math.max(0, text.length - dscale);
+  if (intDigits > MAX_DECIMAL_WIDTH) throw new PgError(SqlState.NumericValueOutOfRange, `numeric value has more than ${MAX_DECIMAL_WIDTH} digits before the decimal point`);
+  let scale = dscale;
+  if (intDigits + scale > MAX_DECIMAL_WIDTH) {
+    const drop = 10n ** BigInt(intDigits + scale - MAX_DECIMAL_WIDTH);
+    unscaled = (unscaled + drop / 2n) / drop;
+    scale = MAX_DECIMAL_WIDTH - intDigits;
+  }
+  const width = Math.min(MAX_DECIMAL_WIDTH, Math.max(1, scale, String(unscaled).length));
+  return decimal(sign === NUMERIC_NEG ? -unscaled : unscaled, width, scale);
+}
