@@ -11,19 +11,11 @@ import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pgConnect, rawTypes } from './support/clients.js';
 import { addTestTenant, startGateway, type TestGateway } from './support/gateway.js';
+import { ENDLESS_QUERY, until } from './support/wait.js';
 
 const PW = 'extended-test-password';
 const ROWS = 1000;
-/** Runs for minutes unless interrupted. */
-const LONG = 'SELECT sum(a.i * b.i) AS s FROM range(100000000) a(i), range(100000) b(i)';
-
-async function until(cond: () => boolean, ms = 10_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error('condition not reached');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+const LONG = ENDLESS_QUERY;
 
 async function error(p: Promise<unknown>): Promise<{ code: string; message: string }> {
   try {

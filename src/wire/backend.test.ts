@@ -1,16 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { BackendWriter } from './backend.js';
+import { i16, i32, msg } from '../../tests/support/bytes.js';
 
-/** Builds a message independently of the writer under test: type, Int32 length, body. */
-function msg(type: string, ...parts: (Buffer | string | number[])[]): Buffer {
-  const body = Buffer.concat(parts.map((p) => (typeof p === 'string' ? Buffer.from(p + '\0') : Array.isArray(p) ? Buffer.from(p) : p)));
-  const head = Buffer.alloc(5);
-  head.write(type, 0, 'latin1');
-  head.writeInt32BE(body.length + 4, 1);
-  return Buffer.concat([head, body]);
-}
-const i16 = (n: number) => { const b = Buffer.alloc(2); b.writeInt16BE(n); return b; };
-const i32 = (n: number) => { const b = Buffer.alloc(4); b.writeInt32BE(n); return b; };
 
 describe('BackendWriter', () => {
   it('encodes ReadyForQuery, CommandComplete, EmptyQueryResponse and ParameterStatus byte for byte', () => {
