@@ -85,6 +85,11 @@ describe('database isolation', () => {
     await expect(check('WITH nosuch AS (SELECT 1) SELECT * FROM main.nosuch', dbCtx)).rejects.toMatchObject({ code: '42P01' });
   });
 
+  it('accepts numeric constants that DuckDB writes back in another form', async () => {
+    const v = await check('SELECT (-2.5e-3)::DOUBLE AS d, 1e10 AS e, 0.1 AS f', dbCtx);
+    expect(v.sql).toMatch(/0\.0025/);
+  });
+
   it('caches verdicts by text and catalog', async () => {
     const before = gate.cacheSize;
     await check('SELECT id FROM orders WHERE id = 42', dbCtx);

@@ -162,6 +162,28 @@ function unwrapValues(v: unknown): unknown {
   return out;
 }
 
+/**
+ * The numeric value of a constant (DuckDB writes a DOUBLE constant such as 2.5e-3 back as
+ * -0.0025, which reads again as DECIMAL(5,4) -25): a number is never a name, so two
+ * numeric constants are the same when their values are.
+ */
+function numericConstant(o: Record<string, unknown>): number | undefined {
+  if (o.class !== 'CONSTANT' || typeof o.value !== 'object' || o.value === null) return undefined;
+  const v = o.value as Record<string, unknown>;
+  const type = v.type as { id?: string; type_info?: { scale?: unknown } } | undefined;
+  if (v.is_null !== false || !type || !isLosslessNumber(v.value)) return undefined;
+  const raw = Number(v.value.value);
+  if (type.id === 'DECIMAL') return raw / 10 ** Number(String(type.type_info?.scale ?? 0));
+  return ['TINYINT', 'SMALLINT', 'INTEGER', 'BIGINT', 'HUGEINT', 'UBIGINT', 'FLOAT', 'DOUBLE'].includes(type.id ?? '') ? raw : undefined;
+}
+
+function sameNumericConstant(a: Record<string, unknown>, b: Record<string, unknown>): boolean | undefined {
+  const x = numericConstant(a);
+  const y = numericConstant(b);
+  if (x === undefined || y === undefined) return undefined;
+  return x === y && a.alias === b.alias;
+}
+
 /** Structural equality of two ASTs, query locations aside (they refer to different texts). */
 function sameAst(a: unknown, b: unknown): boolean {
   if (a === b) return true;
@@ -172,6 +194,8 @@ function sameAst(a: unknown, b: unknown): boolean {
     return isLosslessNumber(a) && isLosslessNumber(b) && a.value === b.value;
   }
   if (a === null || b === null || typeof a !== 'object' || typeof b !== 'object' || Array.isArray(b)) return false;
+  const numbers = sameNumericConstant(a as Record<string, unknown>, b as Record<string, unknown>);
+  if (numbers !== undefined) return numbers;
   const ka = Object.keys(a).filter((k) => k !== 'query_location');
   const kb = Object.keys(b).filter((k) => k !== 'query_location');
   if (ka.length !== kb.length) return false;
