@@ -152,6 +152,29 @@ describe('queries over the simple protocol', () => {
     await c.end();
   });
 
+  it.each(['simple', 'extended'] as const)('serves savepoints as psqlODBC uses them (%s protocol)', async (mode) => {
+    const c = await pgConnect(gw, { tenant: 'acme', password: PW }, { types: rawTypes });
+    // node-postgres sends a text without values over the simple protocol unless told otherwise.
+    const q = (text: string) => (mode === 'extended' ? c.query({ text, queryMode: 'extended' } as pg.QueryConfig) : c.query(text));
+    await expect(q('SAVEPOINT outside')).rejects.toMatchObject({ code: '25P01' });
+    await q('BEGIN');
+    await q('SAVEPOINT s1');
+    await q("SET application_name = 'after-s1'");
+    await expect(q('SELECT * FROM nope')).rejects.toMatchObject({ code: '42P01' });
+    await expect(q('SELECT 1')).rejects.toMatchObject({ code: '25P02' });
+    await expect(q('ROLLBACK TO SAVEPOINT nosuch')).rejects.toMatchObject({ code: '3B001' });
+    await expect(q('SELECT 1')).rejects.toMatchObject({ code: '25P02' });
+    // psql/psqlODBC's statement-level rollback: the block is usable again, settings undone.
+    expect((await q('ROLLBACK TO SAVEPOINT s1')).command).toBe('ROLLBACK');
+    expect((await q('SHOW application_name')).rows).toEqual([{ application_name: '' }]);
+    expect((await q('SELECT count(*) AS n FROM orders')).rows).toEqual([{ n: '1000' }]);
+    await q('RELEASE SAVEPOINT s1');
+    await expect(q('RELEASE s1')).rejects.toMatchObject({ code: '3B001' });
+    await q('ROLLBACK');
+    expect((await q('UNLISTEN *')).command).toBe('UNLISTEN');
+    await c.end();
+  });
+
   it('keeps two tenants apart: each sees only its own rows', async () => {
     const globex = await pgConnect(gw, { tenant: 'globex', password: PW }, { types: rawTypes });
     const [a, g] = await Promise.all([

@@ -24,6 +24,7 @@ export const SqlState = {
   NoActiveSqlTransaction: '25P01',
   InFailedSqlTransaction: '25P02',
   InvalidAuthorizationSpecification: '28000',
+  InvalidSavepointSpecification: '3B001',
   InvalidPassword: '28P01',
   InvalidSqlStatementName: '26000',
   InvalidCursorName: '34000',

@@ -18,7 +18,7 @@ import { PgError } from '../errors/PgError.js';
 import { SqlState } from '../errors/sqlstate.js';
 import { renameColumns, type ColumnNames } from '../sql/columnNames.js';
 import { splitStatements, type StatementText } from '../sql/lexer.js';
-import { parseSessionCommand, type SessionCommand } from '../sql/sessionCommand.js';
+import { parseSessionCommand, runsInFailedBlock, type SessionCommand } from '../sql/sessionCommand.js';
 import type { BackendWriter } from '../wire/backend.js';
 import { readBind, readExecute, readParse, readTarget } from '../wire/frontend.js';
 import { castForDeclaredType, decodeParam, type ParamValue } from '../wire/params.js';
@@ -73,7 +73,7 @@ export class ExtendedQuery {
     if (parts.length > 1) throw new PgError(SqlState.SyntaxError, 'cannot insert multiple commands into a prepared statement');
     const st = parts[0];
     const command = st ? parseSessionCommand(st.tokens, st.text) : null;
-    this.refuseInFailedBlock(!st || command?.kind === 'commit' || command?.kind === 'rollback');
+    this.refuseInFailedBlock(!st || runsInFailedBlock(command));
     let prepared: PreparedStatement;
     if (!st) prepared = new PreparedStatement(name, { kind: 'empty' }, paramTypes, null);
     else if (command) prepared = new PreparedStatement(name, { kind: 'command', command }, paramTypes, commandColumns(command));

@@ -21,7 +21,7 @@ import { SqlState } from '../errors/sqlstate.js';
 import type { Verdict } from '../sql/gate.js';
 import type { Token } from '../sql/lexer.js';
 import type { ParameterCasts } from '../sql/parameterCasts.js';
-import type { SessionCommand } from '../sql/sessionCommand.js';
+import { runsInFailedBlock, type SessionCommand } from '../sql/sessionCommand.js';
 import type { FieldDescription } from '../wire/backend.js';
 import type { FormatCode, ResultCursor } from './resultStream.js';
 
@@ -45,9 +45,9 @@ export class PreparedStatement {
     readonly columns: readonly ResultColumn[] | null,
   ) {}
 
-  /** COMMIT and ROLLBACK are all that a failed transaction block still runs. */
+  /** COMMIT, ROLLBACK and ROLLBACK TO are all that a failed transaction block still runs. */
   get endsTransaction(): boolean {
-    return this.body.kind === 'command' && (this.body.command.kind === 'commit' || this.body.command.kind === 'rollback');
+    return this.body.kind === 'command' && runsInFailedBlock(this.body.command);
   }
 }
 

@@ -17,7 +17,7 @@ import { PgError } from '../errors/PgError.js';
 import { SqlState } from '../errors/sqlstate.js';
 import type { Gate } from '../sql/gate.js';
 import { splitStatements, type StatementText } from '../sql/lexer.js';
-import { parseSessionCommand, type SessionCommand } from '../sql/sessionCommand.js';
+import { parseSessionCommand, runsInFailedBlock, type SessionCommand } from '../sql/sessionCommand.js';
 import { BackendWriter, type TransactionStatus } from '../wire/backend.js';
 import { FrontendType, hasValidLength, readQuery } from '../wire/frontend.js';
 import { ActiveQuery } from './activeQuery.js';
@@ -258,7 +258,7 @@ export class Session {
 
   private async *statement(st: StatementText, w: BackendWriter): AsyncGenerator<Uint8Array> {
     const cmd = parseSessionCommand(st.tokens, st.text);
-    if (this.tx.status === 'E' && cmd?.kind !== 'rollback' && cmd?.kind !== 'commit') {
+    if (this.tx.status === 'E' && !runsInFailedBlock(cmd)) {
       throw new PgError(
         SqlState.InFailedSqlTransaction,
         'current transaction is aborted, commands ignored until end of transaction block',

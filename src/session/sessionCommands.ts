@@ -1,6 +1,7 @@
 /**
  * The session commands the gateway answers itself (SET, RESET, SHOW, BEGIN, COMMIT,
- * ROLLBACK, DISCARD), over either protocol. Nothing here reaches DuckDB.
+ * ROLLBACK, SAVEPOINT, RELEASE, ROLLBACK TO, DISCARD, UNLISTEN *), over either protocol.
+ * Nothing here reaches DuckDB.
  */
 import { VARCHAR } from '@duckdb/node-api';
 import type { ResultColumn } from '../engine/parameters.js';
@@ -84,6 +85,21 @@ export function runSessionCommand(
       w.commandComplete(cmd.kind === 'commit' && !failed ? 'COMMIT' : 'ROLLBACK');
       return;
     }
+    case 'savepoint':
+      tx.savepoint(cmd.name);
+      w.commandComplete('SAVEPOINT');
+      return;
+    case 'release':
+      tx.release(cmd.name);
+      w.commandComplete('RELEASE');
+      return;
+    case 'rollbackTo':
+      report(w, tx.rollbackTo(cmd.name));
+      w.commandComplete('ROLLBACK');
+      return;
+    case 'unlisten':
+      w.commandComplete('UNLISTEN');
+      return;
     case 'discard':
       if (cmd.what === 'ALL') {
         if (tx.status !== 'I') throw new PgError(SqlState.ActiveSqlTransaction, 'DISCARD ALL cannot run inside a transaction block');

@@ -41,10 +41,22 @@ describe('parseSessionCommand', () => {
     expect(parse('WITH x AS (SELECT 1) SELECT * FROM x')).toBeNull();
   });
 
+  it('reads savepoint commands and UNLISTEN *', () => {
+    expect(parse('SAVEPOINT a1')).toEqual({ kind: 'savepoint', name: 'a1' });
+    expect(parse('SAVEPOINT "Mixed"')).toEqual({ kind: 'savepoint', name: 'Mixed' });
+    expect(parse('RELEASE SAVEPOINT a1')).toEqual({ kind: 'release', name: 'a1' });
+    expect(parse('RELEASE a1')).toEqual({ kind: 'release', name: 'a1' });
+    expect(parse('ROLLBACK TO SAVEPOINT a1')).toEqual({ kind: 'rollbackTo', name: 'a1' });
+    expect(parse('ROLLBACK WORK TO A1')).toEqual({ kind: 'rollbackTo', name: 'a1' });
+    expect(parse('UNLISTEN *')).toEqual({ kind: 'unlisten' });
+    expect(() => parse('SAVEPOINT')).toThrow(expect.objectContaining({ code: '42601' }));
+    expect(() => parse('SAVEPOINT a b')).toThrow(expect.objectContaining({ code: '42601' }));
+  });
+
   it('refuses what it cannot honour', () => {
     expect(() => parse('SET ROLE admin')).toThrow(expect.objectContaining({ code: '42501' }));
     expect(() => parse('SET SESSION AUTHORIZATION admin')).toThrow(expect.objectContaining({ code: '42501' }));
-    expect(() => parse('ROLLBACK TO SAVEPOINT a')).toThrow(expect.objectContaining({ code: '0A000' }));
+    expect(() => parse('UNLISTEN x')).toThrow(expect.objectContaining({ code: '0A000' }));
     expect(() => parse('SET x')).toThrow(expect.objectContaining({ code: '42601' }));
   });
 });

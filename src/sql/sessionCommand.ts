@@ -15,7 +15,24 @@ export type SessionCommand =
   | { kind: 'begin'; tag: 'BEGIN' | 'START TRANSACTION' }
   | { kind: 'commit' }
   | { kind: 'rollback' }
-  | { kind: 'discard'; what: 'ALL' | 'PLANS' | 'SEQUENCES' | 'TEMP' };
+  | { kind: 'discard'; what: 'ALL' | 'PLANS' | 'SEQUENCES' | 'TEMP' }
+  | { kind: 'savepoint'; name: string }
+  | { kind: 'release'; name: string }
+  | { kind: 'rollbackTo'; name: string }
+  | { kind: 'unlisten' };
+
+/** What a failed transaction block still runs: the ways out of it. */
+export function runsInFailedBlock(cmd: SessionCommand | null | undefined): boolean {
+  return cmd?.kind === 'commit' || cmd?.kind === 'rollback' || cmd?.kind === 'rollbackTo';
+}
+
+/** A savepoint name: an identifier, folded to lower case unless quoted. */
+function savepointName(toks: Token[], i: number, stmt: string): string {
+  const t = toks[i];
+  if (!t || (t.kind !== 'word' && t.kind !== 'ident')) throw syntax(t, stmt);
+  if (i !== toks.length - 1) throw syntax(toks[i + 1], stmt);
+  return t.kind === 'word' ? t.value.toLowerCase() : t.value;
+}
 
 function syntax(t: Token | undefined, stmt: string): PgError {
   const near = t ? stmt.slice(t.start, t.end) : '';
@@ -139,11 +156,23 @@ export function parseSessionCommand(toks: Token[], stmt: string): SessionCommand
       if (toks.length > 1 && !TRANSACTION_WORDS.has(w(1) ?? '') && w(1) !== 'AND') throw syntax(toks[1], stmt);
       return { kind: 'commit' };
     case 'ROLLBACK':
-    case 'ABORT':
-      if (w(1) === 'TO' || (w(1) !== undefined && TRANSACTION_WORDS.has(w(1)!) && w(2) === 'TO')) {
-        throw new PgError(SqlState.FeatureNotSupported, 'savepoints are not supported yet');
+    case 'ABORT': {
+      let i = 1;
+      if (w(i) !== undefined && TRANSACTION_WORDS.has(w(i)!)) i++;
+      if (w(i) === 'TO') {
+        i++;
+        if (w(i) === 'SAVEPOINT') i++;
+        return { kind: 'rollbackTo', name: savepointName(toks, i, stmt) };
       }
       return { kind: 'rollback' };
+    }
+    case 'SAVEPOINT':
+      return { kind: 'savepoint', name: savepointName(toks, 1, stmt) };
+    case 'RELEASE':
+      return { kind: 'release', name: savepointName(toks, w(1) === 'SAVEPOINT' ? 2 : 1, stmt) };
+    case 'UNLISTEN':
+      if (toks.length === 2 && toks[1]!.kind === 'op' && toks[1]!.value === '*') return { kind: 'unlisten' };
+      throw new PgError(SqlState.FeatureNotSupported, 'LISTEN/NOTIFY is not supported');
     case 'DISCARD': {
       const what = w(1);
       if (toks.length === 2 && (what === 'ALL' || what === 'PLANS' || what === 'SEQUENCES' || what === 'TEMP')) {
