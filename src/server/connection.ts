@@ -143,10 +143,9 @@ export async function handleConnection(socket: net.Socket, ctx: ConnectionContex
       const account = c.account;
       const appName = params.application_name ?? '';
       const slog = log.child({ tenant: account.tenantId, user: account.user, app: appName });
-      const s: Session = new Session(ctx.services, { tenantId: account.tenantId, user: account.user, processId: 0 }, params, slog);
+      const s: Session = new Session(ctx.services, { tenantId: account.tenantId, user: account.user }, params, slog);
       const keys = ctx.cancelKeys.issue(s);
       processId = keys.processId;
-      (s.identity as { processId: number }).processId = keys.processId;
       session = s;
       const w = new BackendWriter(512);
       for (const p of s.settings.reported()) {

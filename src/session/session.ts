@@ -42,7 +42,6 @@ export interface SessionServices {
 export interface SessionIdentity {
   tenantId: string;
   user: string;
-  processId: number;
 }
 
 const EMPTY = new Uint8Array(0);
