@@ -71,6 +71,8 @@ async function tablesByTenant(lease: Lease, tables: ReadonlyMap<string, CatalogT
 interface SharedCatalog {
   tables: Map<string, CatalogTable>;
   byTenant: Promise<Map<string, Set<string>>>;
+  /** Each tenant's visible tables, made once per snapshot rather than per query. */
+  visible: Map<string, Map<string, CatalogTable>>;
 }
 
 export class TenantEngine {
@@ -139,15 +141,19 @@ export class TenantEngine {
     if (this.sharedCatalog?.key !== lease.key) {
       const tables = sharedTables(lease.tables);
       const byTenant = tablesByTenant(lease, tables);
-      this.sharedCatalog = { key: lease.key, catalog: { tables, byTenant } };
+      this.sharedCatalog = { key: lease.key, catalog: { tables, byTenant, visible: new Map() } };
       // A failed look-up is not remembered: the next query tries again.
       byTenant.catch(() => {
         if (this.sharedCatalog?.key === lease.key) this.sharedCatalog = null;
       });
     }
-    const { tables, byTenant } = this.sharedCatalog.catalog;
-    const mine = (await byTenant).get(tenantId) ?? new Set<string>();
-    const visible = new Map([...tables].filter(([key]) => mine.has(key)));
+    const { tables, byTenant, visible: cache } = this.sharedCatalog.catalog;
+    let visible = cache.get(tenantId);
+    if (!visible) {
+      const mine = (await byTenant).get(tenantId) ?? new Set<string>();
+      visible = new Map([...tables].filter(([key]) => mine.has(key)));
+      cache.set(tenantId, visible);
+    }
     return { tenantId, isolation: 'shared', catalogName: SHARED_CATALOG, tables: visible, version: lease.key };
   }
 }
