@@ -250,13 +250,9 @@ export class ExtendedQuery {
     active.conn = run.conn;
     const result = await run.prepared.stream();
     active.throwIfInterrupted();
-    const settings = this.host.settings;
     const names = portal.columns!.map((c) => c.name);
     const formats: FormatCode[] = [...portal.formats];
-    run.cursor = new ResultCursor(result, names, formats, {
-      timeZone: settings.get('TimeZone'),
-      extraFloatDigits: Number(settings.get('extra_float_digits')),
-    });
+    run.cursor = new ResultCursor(result, names, formats, this.host.settings.textFormat());
     portal.fields = run.cursor.fields;
     return run.cursor;
   }

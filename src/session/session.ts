@@ -285,10 +285,7 @@ export class Session {
     });
     active.conn = conn;
     active.countAsRunning(this.services.stats);
-    const rows = yield* streamSelect(conn, verdict, w, active, {
-      timeZone: this.settings.get('TimeZone'),
-      extraFloatDigits: Number(this.settings.get('extra_float_digits')),
-    });
+    const rows = yield* streamSelect(conn, verdict, w, active, this.settings.textFormat());
     finished = true;
     this.log.info({ rows, ms: Math.round(performance.now() - started) }, 'query done');
   }

@@ -5,7 +5,7 @@
  */
 import { PgError } from '../errors/PgError.js';
 import { SqlState } from '../errors/sqlstate.js';
-import { isSupportedTimeZone } from '../wire/textFormat.js';
+import { isSupportedTimeZone, type TextFormatSettings } from '../wire/textFormat.js';
 
 export const SERVER_VERSION = '16.4';
 export const SERVER_VERSION_NUM = '160004';
@@ -226,6 +226,11 @@ export class SessionSettings {
       for (const [k, v] of snap) if (k.startsWith('custom:')) this.custom.set(k.slice(7), v);
     }
     return changes;
+  }
+
+  /** How values are printed for this session right now (TimeZone, extra_float_digits). */
+  textFormat(): TextFormatSettings {
+    return { timeZone: this.get('TimeZone'), extraFloatDigits: Number(this.get('extra_float_digits')) };
   }
 
   /** Canonical name of a parameter (as SHOW and ParameterStatus spell it). */
