@@ -10,6 +10,7 @@
 import { PgError } from '../errors/PgError.js';
 import { SqlState } from '../errors/sqlstate.js';
 import { TENANT_COLUMN, TENANT_LIST_COLUMN, type CatalogTable, type GateContext } from '../sql/catalog.js';
+import { quoteIdent, quoteLiteral } from '../sql/quote.js';
 import type { LiveRegistry } from '../tenants/liveRegistry.js';
 import { getPlan, type Plan } from '../tenants/plans.js';
 import { SHARED_CATALOG, type InstanceCache, type InstanceLimits, type Lease, type TableInfo } from './instances.js';
@@ -38,7 +39,6 @@ export function sharedTables(tables: ReadonlyMap<string, TableInfo>): Map<string
   return out;
 }
 
-const quoteIdent = (s: string) => `"${s.replace(/"/g, '""')}"`;
 
 /**
  * Which shared tables hold rows of which tenant. A shared tenant sees only the shared
@@ -48,8 +48,8 @@ const quoteIdent = (s: string) => `"${s.replace(/"/g, '""')}"`;
 async function tablesByTenant(lease: Lease, tables: ReadonlyMap<string, CatalogTable>): Promise<Map<string, Set<string>>> {
   const parts = [...tables.values()].map((t) =>
     t.tenantColumn === TENANT_LIST_COLUMN
-      ? `SELECT DISTINCT '${t.name.replace(/'/g, "''")}' AS t, unnest(${quoteIdent(TENANT_LIST_COLUMN)}) AS id FROM main.${quoteIdent(t.name)}`
-      : `SELECT DISTINCT '${t.name.replace(/'/g, "''")}' AS t, ${quoteIdent(TENANT_COLUMN)} AS id FROM main.${quoteIdent(t.name)}`,
+      ? `SELECT DISTINCT ${quoteLiteral(t.name)} AS t, unnest(${quoteIdent(TENANT_LIST_COLUMN)}) AS id FROM main.${quoteIdent(t.name)}`
+      : `SELECT DISTINCT ${quoteLiteral(t.name)} AS t, ${quoteIdent(TENANT_COLUMN)} AS id FROM main.${quoteIdent(t.name)}`,
   );
   const byTenant = new Map<string, Set<string>>();
   if (parts.length === 0) return byTenant;

@@ -13,9 +13,8 @@
  */
 import { parseAst, type AstObject } from './ast.js';
 import { TENANT_COLUMN, type CatalogTable, type GateContext } from './catalog.js';
+import { quoteIdent, quoteLiteral } from './quote.js';
 
-const quoteIdent = (s: string) => `"${s.replace(/"/g, '""')}"`;
-const quoteLiteral = (s: string) => `'${s.replace(/'/g, "''")}'`;
 
 /** The SQL of the confined subquery for one table and tenant. */
 export function shareFilterSql(table: CatalogTable, ctx: GateContext): string {

@@ -123,15 +123,8 @@ export function isValidTableName(name: unknown): boolean {
   }
 }
 
-/** A SQL identifier in double quotes. Names are validated first; quoting is the second layer. */
-export function quoteIdent(name: string): string {
-  return `"${name.replaceAll('"', '""')}"`;
-}
-
-/** A SQL string literal in single quotes. */
-export function quoteLiteral(value: string): string {
-  return `'${value.replaceAll("'", "''")}'`;
-}
+// Names are validated first; quoting is the second layer.
+export { quoteIdent, quoteLiteral } from '../sql/quote.js';
 
 export const MIN_PASSWORD_LENGTH = 8;
 export const MAX_PASSWORD_LENGTH = 1024;
