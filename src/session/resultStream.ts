@@ -15,7 +15,7 @@ import type { Verdict } from '../sql/gate.js';
 import type { BackendWriter, FieldDescription } from '../wire/backend.js';
 import { binaryEncoderFor, type BinaryEncoder } from '../wire/binaryFormat.js';
 import { PG_OID, pgFieldTypeFor } from '../wire/pgTypes.js';
-import { textEncoderFor, type TextEncoder, type TextFormatSettings } from '../wire/textFormat.js';
+import { textEncoderFor, type TextFormatSettings } from '../wire/textFormat.js';
 import type { ActiveQuery } from './activeQuery.js';
 
 export const FLUSH_BYTES = 64 * 1024;
@@ -65,13 +65,60 @@ export function describeFields(columns: readonly ResultColumn[], formats: readon
   });
 }
 
-/** An open DuckDB result, read row by row across as many Executes as the client asks for. */
+/**
+ * Writes rows [from, to) of one chunk's columns: as DataRows (dataRowWriter), as COPY
+ * data (copyOut.ts), or nowhere (skipRows, for MOVE).
+ */
+export type RowWriter = (w: BackendWriter, columns: readonly (readonly DuckDBValue[])[], from: number, to: number) => void;
+
+/** Reads rows without sending them. */
+export const skipRows: RowWriter = () => {};
+
+/**
+ * DataRows of columns of these types, each in its format (0 text, 1 binary). The text
+ * loop is the hot loop of every text result: one encoder call per value, nothing else.
+ * Describe the columns with describeFields first: it refuses a binary format a type lacks.
+ */
+export function dataRowWriter(types: readonly DuckDBType[], formats: readonly FormatCode[], settings: TextFormatSettings): RowWriter {
+  const binary = types.map((_, i) => formats[i] === 1);
+  const text = types.map((t, i) => (binary[i] ? null : textEncoderFor(t, settings)));
+  if (!binary.includes(true)) {
+    return (w, columns, from, to) => {
+      const n = columns.length;
+      for (let r = from; r < to; r++) {
+        w.beginDataRow(n);
+        for (let c = 0; c < n; c++) {
+          const v = columns[c]![r];
+          if (v === null || v === undefined) w.nullField();
+          else w.textField(text[c]!(v));
+        }
+        w.endDataRow();
+      }
+    };
+  }
+  const bin: (BinaryEncoder | null)[] = types.map((t, i) => (binary[i] ? binaryEncoderFor(t) : null));
+  return (w, columns, from, to) => {
+    const n = columns.length;
+    for (let r = from; r < to; r++) {
+      w.beginDataRow(n);
+      for (let c = 0; c < n; c++) {
+        const v = columns[c]![r];
+        if (v === null || v === undefined) w.nullField();
+        else if (binary[c]) w.bytesField(bin[c]!(v));
+        else w.textField(text[c]!(v));
+      }
+      w.endDataRow();
+    }
+  };
+}
+
+/** An open DuckDB result, read row by row across as many Executes (or FETCHes) as the client asks for. */
 export class ResultCursor {
   readonly fields: FieldDescription[];
-  private readonly binary: boolean[];
-  private readonly text: (TextEncoder | null)[];
-  private readonly bin: (BinaryEncoder | null)[];
-  private readonly anyBinary: boolean;
+  /** The DuckDB type of each column. */
+  readonly types: DuckDBType[];
+  /** DataRows in the formats the cursor was opened with. */
+  private readonly write: RowWriter;
   private columns: DuckDBValue[][] = [];
   private chunkRows = 0;
   private row = 0;
@@ -83,20 +130,23 @@ export class ResultCursor {
     formats: readonly FormatCode[],
     settings: TextFormatSettings,
   ) {
-    const types = result.columnTypes();
-    this.fields = describeFields(types.map((type, i) => ({ name: names[i]!, type })), formats);
-    this.binary = types.map((_, i) => formats[i] === 1);
-    this.text = types.map((t, i) => (this.binary[i] ? null : textEncoderFor(t, settings)));
-    this.bin = types.map((t, i) => (this.binary[i] ? binaryEncoderFor(t) : null));
-    this.anyBinary = this.binary.includes(true);
+    this.types = result.columnTypes();
+    this.fields = describeFields(this.types.map((type, i) => ({ name: names[i]!, type })), formats);
+    this.write = dataRowWriter(this.types, formats, settings);
   }
 
   /**
-   * Writes up to maxRows rows (0: all the rest) as DataRows, handing the buffer to the
-   * socket whenever it fills. `done` is false when the limit stopped it: as PostgreSQL,
-   * a portal that returned exactly its limit is suspended even if no row is left.
+   * Writes up to maxRows rows (0: all the rest) with `write` (DataRows in the cursor's
+   * formats unless told otherwise), handing the buffer to the socket whenever it fills.
+   * `done` is false when the limit stopped it: as PostgreSQL, a portal that returned
+   * exactly its limit is suspended even if no row is left.
    */
-  async *fetch(w: BackendWriter, active: ActiveQuery, maxRows: number): AsyncGenerator<Uint8Array, { rows: number; done: boolean }> {
+  async *fetch(
+    w: BackendWriter,
+    active: ActiveQuery,
+    maxRows: number,
+    write: RowWriter = this.write,
+  ): AsyncGenerator<Uint8Array, { rows: number; done: boolean }> {
     let rows = 0;
     for (;;) {
       if (maxRows > 0 && rows >= maxRows) {
@@ -117,44 +167,13 @@ export class ResultCursor {
         this.row = 0;
       }
       const end = maxRows > 0 ? Math.min(this.chunkRows, this.row + maxRows - rows) : this.chunkRows;
-      if (this.anyBinary) this.writeMixed(w, this.row, end);
-      else this.writeText(w, this.row, end);
+      write(w, this.columns, this.row, end);
       rows += end - this.row;
       this.row = end;
       if (w.length >= FLUSH_BYTES) yield w.take();
     }
     active.throwIfInterrupted();
     return { rows, done: true };
-  }
-
-  /** The hot loop of every text result: one encoder call per value, nothing else. */
-  private writeText(w: BackendWriter, from: number, to: number): void {
-    const { columns, text } = this;
-    const n = columns.length;
-    for (let r = from; r < to; r++) {
-      w.beginDataRow(n);
-      for (let c = 0; c < n; c++) {
-        const v = columns[c]![r];
-        if (v === null || v === undefined) w.nullField();
-        else w.textField(text[c]!(v));
-      }
-      w.endDataRow();
-    }
-  }
-
-  private writeMixed(w: BackendWriter, from: number, to: number): void {
-    const { columns, binary, text, bin } = this;
-    const n = columns.length;
-    for (let r = from; r < to; r++) {
-      w.beginDataRow(n);
-      for (let c = 0; c < n; c++) {
-        const v = columns[c]![r];
-        if (v === null || v === undefined) w.nullField();
-        else if (binary[c]) w.bytesField(bin[c]!(v));
-        else w.textField(text[c]!(v));
-      }
-      w.endDataRow();
-    }
   }
 }
 
