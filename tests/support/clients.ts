@@ -1,7 +1,8 @@
-import { execFile } from 'node:child_process';
+import { execFile, execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import pg from 'pg';
 import type { TestGateway } from './gateway.js';
+import { until } from './wait.js';
 
 export interface Login {
   tenant: string;
@@ -29,11 +30,64 @@ export async function pgConnect(gw: TestGateway, login: Login, extra: Partial<pg
 /** Raw text values: no client-side parsing, so tests see exactly what the server sent. */
 export const rawTypes = { getTypeParser: () => (v: string) => v };
 
+/**
+ * The outcome of a check for something the tests need. In CI (CI=true) a missing client
+ * is a failure, not a skip; elsewhere the tests that need it are skipped, saying why.
+ */
+function required(what: string, missing: string | null): boolean {
+  if (missing === null) return true;
+  if (process.env.CI === 'true') throw new Error(`${what} is required in CI: ${missing}`);
+  console.warn(`skipping the tests that need ${what}: ${missing} (.ci/run lists the Debian packages)`);
+  return false;
+}
+
+const onPath = (cmd: string) => (process.env.PATH ?? '').split(':').some((d) => d && fs.existsSync(`${d}/${cmd}`));
+
 /** True when a command is on the PATH. In CI a missing client is a failure, not a skip. */
 export function requireCommand(cmd: string): boolean {
-  const found = (process.env.PATH ?? '').split(':').some((d) => d && fs.existsSync(`${d}/${cmd}`));
-  if (!found && process.env.CI === 'true') throw new Error(`${cmd} is required in CI but was not found on PATH`);
-  return found;
+  return required(cmd, onPath(cmd) ? null : 'not found on PATH');
+}
+
+/** pgjdbc's jar as Debian's libpostgresql-jdbc-java installs it. */
+export const PGJDBC_JAR = '/usr/share/java/postgresql.jar';
+
+/** The Python the Debian packages (python3-psycopg2, python3-pyodbc, ...) install into. */
+export const SYSTEM_PYTHON = '/usr/bin/python3';
+
+function probe(cmd: string, args: string[]): { ok: boolean; out: string } {
+  try {
+    return { ok: true, out: execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 30_000 }) };
+  } catch (e) {
+    return { ok: false, out: String((e as { stderr?: unknown }).stderr ?? e).trim().split('\n').pop() ?? '' };
+  }
+}
+
+/** A JDK that runs single-file programs (`java Foo.java` needs jdk.compiler), and pgjdbc. */
+export function requireJava(): boolean {
+  let missing: string | null = null;
+  if (!onPath('java')) missing = 'java not found on PATH';
+  else if (!fs.existsSync(PGJDBC_JAR)) missing = `${PGJDBC_JAR} not found`;
+  else if (!/^jdk\.compiler@/m.test(probe('java', ['--list-modules']).out)) missing = 'java has no jdk.compiler module (a JRE, not a JDK)';
+  return required('Java with pgjdbc', missing);
+}
+
+/** A module importable by /usr/bin/python3, e.g. requirePython('psycopg2'). */
+export function requirePython(module: string): boolean {
+  let missing: string | null = null;
+  if (!fs.existsSync(SYSTEM_PYTHON)) missing = `${SYSTEM_PYTHON} not found`;
+  else {
+    const r = probe(SYSTEM_PYTHON, ['-c', `import ${module}`]);
+    if (!r.ok) missing = `${SYSTEM_PYTHON} cannot import ${module}: ${r.out}`;
+  }
+  return required(`the Python module ${module}`, missing);
+}
+
+/** psqlODBC registered with unixODBC as "PostgreSQL Unicode". */
+export function requireOdbcDriver(): boolean {
+  let missing: string | null = null;
+  if (!onPath('odbcinst')) missing = 'odbcinst (unixodbc) not found on PATH';
+  else if (!/^\[PostgreSQL Unicode\]$/m.test(probe('odbcinst', ['-q', '-d']).out)) missing = 'odbcinst -q -d does not list [PostgreSQL Unicode]';
+  return required('the psqlODBC driver', missing);
 }
 
 export interface RunResult {
@@ -56,4 +110,69 @@ export function run(cmd: string, args: string[], opts: { env?: NodeJS.ProcessEnv
     if (opts.input !== undefined) child.stdin?.end(opts.input);
     else child.stdin?.end();
   });
+}
+
+/** What one check of a driver program (tests/support/java, tests/support/python) gave back. */
+export type CheckResult = { ok: true; value: unknown } | { ok: false; error: Record<string, unknown> };
+export type CheckResults = Record<string, CheckResult>;
+
+/**
+ * Runs a driver program against a gateway of this process and returns the checks it
+ * printed on its "@result <json>" line. A line "@await-running" means the program is about
+ * to wait for a query it will cancel: once the gateway reports a query running (or the
+ * wait gives up, so that a query that never started shows up as a failed check rather
+ * than a hang), the program gets a line on stdin.
+ */
+export function runChecks(
+  gw: TestGateway,
+  cmd: string,
+  args: string[],
+  opts: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {},
+): Promise<CheckResults> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { env: { ...process.env, ...opts.env }, stdio: ['pipe', 'pipe', 'pipe'] });
+    let out = '';
+    let stderr = '';
+    let result: CheckResults | undefined;
+    const timer = setTimeout(() => {
+      stderr += `\n(killed after ${opts.timeoutMs ?? 120_000} ms)`;
+      child.kill('SIGKILL');
+    }, opts.timeoutMs ?? 120_000);
+    const onLine = (line: string) => {
+      if (line === '@await-running') {
+        void until(() => gw.gateway.runningQueries > 0)
+          .catch(() => undefined)
+          .then(() => child.stdin.write('go\n'));
+      } else if (line.startsWith('@result ')) {
+        result = JSON.parse(line.slice('@result '.length)) as CheckResults;
+      }
+    };
+    child.stdout.setEncoding('utf8').on('data', (d: string) => {
+      out += d;
+      let nl;
+      while ((nl = out.indexOf('\n')) >= 0) {
+        onLine(out.slice(0, nl).replace(/\r$/, ''));
+        out = out.slice(nl + 1);
+      }
+    });
+    child.stderr.setEncoding('utf8').on('data', (d: string) => void (stderr += d));
+    child.stdin.on('error', () => undefined);
+    child.on('error', (e) => {
+      clearTimeout(timer);
+      reject(e);
+    });
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      if (result && code === 0) resolve(result);
+      else reject(new Error(`${cmd} ${args.join(' ')} exited with ${code} and ${result ? 'a' : 'no'} result:\n${stderr.slice(-4000)}`));
+    });
+  });
+}
+
+/** The value a check returned; a check that threw fails the test with its error. */
+export function checked(results: CheckResults, name: string): unknown {
+  const r = results[name];
+  if (!r) throw new Error(`the driver program ran no check named ${name}`);
+  if (!r.ok) throw new Error(`check ${name} failed: ${JSON.stringify(r.error)}`);
+  return r.value;
 }
