@@ -12,8 +12,10 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+import { DuckDBInstance, type DuckDBConnection, type DuckDBType } from '@duckdb/node-api';
 import type { Logger } from 'pino';
+import { CatalogWriter, STATIC_DB, TENANT_DB, staticCatalogSql, tenantCatalogSql, type TenantCatalogInput } from '../catalog/build.js';
+import { quoteIdent, quoteLiteral } from '../sql/quote.js';
 
 export interface InstanceLimits {
   memoryLimit: string;
@@ -34,12 +36,24 @@ export interface InstanceSpec {
 /** The catalog name of the shared database; no tenant can have this id. */
 export const SHARED_CATALOG = 'shared';
 
+/**
+ * Who an instance serves, for its PostgreSQL catalog: called while the instance opens,
+ * before it is locked, with its tables. `meta` is kept on the instance for the caller.
+ */
+export type DescribeTenants = (
+  spec: InstanceSpec,
+  conn: DuckDBConnection,
+  tables: ReadonlyMap<string, TableInfo>,
+) => Promise<{ tenants: TenantCatalogInput[]; meta?: unknown }>;
+
 export interface Lease {
   readonly owner: string;
   /** Identifies the instance's data: differs for every snapshot and limits. */
   readonly key: string;
   /** The tables of the instance's data (schema main), by lower-cased name. */
   readonly tables: ReadonlyMap<string, TableInfo>;
+  /** What DescribeTenants returned as meta when the instance opened. */
+  readonly meta: unknown;
   /** A new connection on the instance; close it (closeSync) when the query is done. */
   connect(): Promise<DuckDBConnection>;
   release(): void;
@@ -48,11 +62,14 @@ export interface Lease {
 export interface TableInfo {
   name: string;
   columns: string[];
+  types: DuckDBType[];
+  nullable: boolean[];
 }
 
 interface Opened {
   instance: DuckDBInstance;
   tables: ReadonlyMap<string, TableInfo>;
+  meta: unknown;
 }
 
 interface Entry {
@@ -72,9 +89,14 @@ export class InstanceCache {
   /** tenant id → key of its current entry */
   private readonly current = new Map<string, string>();
   private readonly sweeper: NodeJS.Timeout;
+  /** The static PostgreSQL catalog, written once and attached to every instance. */
+  private staticCatalog: Promise<string> | null = null;
+  private readonly catalogWriter = new CatalogWriter();
+  /** Tenant catalog files by content: an instance reopened on the same data reuses its file. */
+  private readonly catalogFiles = new Map<string, Promise<string>>();
 
   constructor(
-    private readonly opts: { tempRoot: string; idleMs: number; logger: Logger },
+    private readonly opts: { tempRoot: string; idleMs: number; logger: Logger; describe: DescribeTenants },
   ) {
     fs.mkdirSync(opts.tempRoot, { recursive: true, mode: 0o700 });
     this.sweeper = setInterval(() => this.sweep(), Math.max(1000, Math.min(opts.idleMs, 30_000)));
@@ -131,13 +153,14 @@ export class InstanceCache {
     return this.lease(entry, opened);
   }
 
-  private lease(entry: Entry, { instance, tables }: Opened): Lease {
+  private lease(entry: Entry, { instance, tables, meta }: Opened): Lease {
     let released = false;
     const mine = new Set<DuckDBConnection>();
     return {
       owner: entry.owner,
       key: entry.key,
       tables,
+      meta,
       connect: async () => {
         if (released) throw new Error('lease already released');
         const conn = await instance.connect();
@@ -157,6 +180,30 @@ export class InstanceCache {
         if (entry.refs === 0 && entry.superseded) this.closeEntry(entry);
       },
     };
+  }
+
+  private staticCatalogFile(): Promise<string> {
+    if (!this.staticCatalog) {
+      const file = path.join(this.opts.tempRoot, `catalog-${crypto.randomBytes(4).toString('hex')}.duckdb`);
+      this.staticCatalog = this.catalogWriter.write(file, STATIC_DB, staticCatalogSql()).then(() => file);
+      this.staticCatalog.catch(() => (this.staticCatalog = null));
+    }
+    return this.staticCatalog;
+  }
+
+  /** The tenant catalog file for these tenants, written once per distinct content. */
+  private async tenantCatalogFile(tenants: TenantCatalogInput[]): Promise<string> {
+    const staticFile = await this.staticCatalogFile();
+    const sql = tenantCatalogSql(tenants);
+    const key = crypto.createHash('sha256').update(sql).digest('hex').slice(0, 32);
+    let file = this.catalogFiles.get(key);
+    if (!file) {
+      const target = path.join(this.opts.tempRoot, `catalog-${key}.duckdb`);
+      file = this.catalogWriter.write(target, TENANT_DB, sql, staticFile).then(() => target);
+      this.catalogFiles.set(key, file);
+      file.catch(() => this.catalogFiles.delete(key));
+    }
+    return file;
   }
 
   /**
@@ -181,17 +228,26 @@ export class InstanceCache {
       threads: String(spec.limits.threads),
       memory_limit: spec.limits.memoryLimit,
       temp_directory: path.join(tempDir, 'spill'),
-      enable_external_access: 'false',
       autoinstall_known_extensions: 'false',
       autoload_known_extensions: 'false',
       allow_community_extensions: 'false',
       allow_unsigned_extensions: 'false',
-      lock_configuration: 'true',
     });
     let tables: Map<string, TableInfo>;
+    let meta: unknown;
     const conn = await instance.connect();
     try {
       tables = await readTables(conn);
+      // The PostgreSQL catalog of the tenants this instance serves, attached read-only;
+      // then file access is switched off and the configuration locked, before any tenant SQL.
+      const described = await this.opts.describe(spec, conn, tables);
+      meta = described.meta;
+      const tenantFile = await this.tenantCatalogFile(described.tenants);
+      const staticFile = await this.staticCatalogFile();
+      await conn.run(`ATTACH ${quoteLiteral(staticFile)} AS ${quoteIdent(STATIC_DB)} (READ_ONLY)`);
+      await conn.run(`ATTACH ${quoteLiteral(tenantFile)} AS ${quoteIdent(TENANT_DB)} (READ_ONLY)`);
+      await conn.run('SET enable_external_access = false');
+      await conn.run('SET lock_configuration = true');
     } catch (e) {
       conn.closeSync();
       instance.closeSync();
@@ -199,7 +255,7 @@ export class InstanceCache {
     }
     conn.closeSync();
     this.opts.logger.debug({ owner: spec.owner, ms: Math.round(performance.now() - started) }, 'instance opened');
-    return { instance, tables };
+    return { instance, tables, meta };
   }
 
   private closeEntry(entry: Entry): void {
@@ -224,20 +280,30 @@ export class InstanceCache {
   close(): void {
     clearInterval(this.sweeper);
     for (const e of [...this.entries.values()]) this.closeEntry(e);
+    this.catalogWriter.close();
   }
 }
 
 /** The tables of the connection's own catalog (schema main) with their columns in order. */
 export async function readTables(conn: DuckDBConnection): Promise<Map<string, TableInfo>> {
   const reader = await conn.runAndReadAll(
-    `SELECT table_name, list(column_name ORDER BY column_index) AS columns
+    `SELECT table_name, list(is_nullable ORDER BY column_index) AS nullable
        FROM duckdb_columns()
       WHERE database_name = current_database() AND schema_name = 'main'
       GROUP BY table_name`,
   );
   const tables = new Map<string, TableInfo>();
-  for (const [name, columns] of reader.getRowsJS()) {
-    const info = { name: String(name), columns: (columns as unknown[]).map(String) };
+  for (const [name, nullable] of reader.getRowsJS()) {
+    // Column names and types as a query sees them (prepared, not run).
+    const p = await conn.prepare(`SELECT * FROM main.${quoteIdent(String(name))}`);
+    const columns: string[] = [];
+    const types: DuckDBType[] = [];
+    for (let i = 0; i < p.columnCount; i++) {
+      columns.push(p.columnName(i));
+      types.push(p.columnType(i));
+    }
+    p.destroySync();
+    const info = { name: String(name), columns, types, nullable: (nullable as unknown[]).map(Boolean) };
     tables.set(info.name.toLowerCase(), info);
   }
   return tables;

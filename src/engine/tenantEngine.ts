@@ -13,7 +13,9 @@ import { TENANT_COLUMN, TENANT_LIST_COLUMN, type CatalogTable, type GateContext 
 import { quoteIdent, quoteLiteral } from '../sql/quote.js';
 import type { LiveRegistry } from '../tenants/liveRegistry.js';
 import { getPlan, type Plan } from '../tenants/plans.js';
-import { SHARED_CATALOG, type InstanceCache, type InstanceLimits, type Lease, type TableInfo } from './instances.js';
+import type { DuckDBConnection } from '@duckdb/node-api';
+import type { CatalogTableInput, TenantCatalogInput } from '../catalog/build.js';
+import { SHARED_CATALOG, type DescribeTenants, type InstanceCache, type InstanceLimits, type Lease, type TableInfo } from './instances.js';
 
 /**
  * Limits of the shared instance: the pool all shared tenants draw from. Per-plan
@@ -45,7 +47,7 @@ export function sharedTables(tables: ReadonlyMap<string, TableInfo>): Map<string
  * tables it has rows in, as if they were its own database: the name of a table that
  * only other tenants use is not for it to learn.
  */
-async function tablesByTenant(lease: Lease, tables: ReadonlyMap<string, CatalogTable>): Promise<Map<string, Set<string>>> {
+async function tablesByTenant(conn: DuckDBConnection, tables: ReadonlyMap<string, CatalogTable>): Promise<Map<string, Set<string>>> {
   const parts = [...tables.values()].map((t) =>
     t.tenantColumn === TENANT_LIST_COLUMN
       ? `SELECT DISTINCT ${quoteLiteral(t.name)} AS t, unnest(${quoteIdent(TENANT_LIST_COLUMN)}) AS id FROM main.${quoteIdent(t.name)}`
@@ -53,32 +55,59 @@ async function tablesByTenant(lease: Lease, tables: ReadonlyMap<string, CatalogT
   );
   const byTenant = new Map<string, Set<string>>();
   if (parts.length === 0) return byTenant;
-  const conn = await lease.connect();
-  try {
-    const reader = await conn.runAndReadAll(parts.join(' UNION ALL '));
-    for (const [table, id] of reader.getRowsJS()) {
-      const key = String(id);
-      const set = byTenant.get(key) ?? new Set<string>();
-      set.add(String(table).toLowerCase());
-      byTenant.set(key, set);
-    }
-  } finally {
-    conn.closeSync();
+  const reader = await conn.runAndReadAll(parts.join(' UNION ALL '));
+  for (const [table, id] of reader.getRowsJS()) {
+    const key = String(id);
+    const set = byTenant.get(key) ?? new Set<string>();
+    set.add(String(table).toLowerCase());
+    byTenant.set(key, set);
   }
   return byTenant;
 }
 
-interface SharedCatalog {
+/** What a shared instance knows about its tenants, computed once when it opens. */
+interface SharedMeta {
   tables: Map<string, CatalogTable>;
-  byTenant: Promise<Map<string, Set<string>>>;
+  byTenant: Map<string, Set<string>>;
   /** Each tenant's visible tables, made once per snapshot rather than per query. */
   visible: Map<string, Map<string, CatalogTable>>;
 }
 
-export class TenantEngine {
-  /** The shared snapshot's catalog, by instance key: computed once per shared snapshot. */
-  private sharedCatalog: { key: string; catalog: SharedCatalog } | null = null;
+function catalogTable(t: TableInfo, hide?: string): CatalogTableInput {
+  const columns = t.columns
+    .map((name, i) => ({ name, type: t.types[i]!, nullable: t.nullable[i] ?? true }))
+    .filter((c) => c.name.toLowerCase() !== hide);
+  return { name: t.name, columns };
+}
 
+/**
+ * The tenants an instance serves, for its PostgreSQL catalog: the owner of a tenant
+ * instance; for the shared instance, every shared tenant with the shared tables it has
+ * rows in (tenant column hidden, as queries see them).
+ */
+export function describeTenants(live: LiveRegistry): DescribeTenants {
+  return async (spec, conn, tables) => {
+    const data = await live.current();
+    const users = (id: string) => (Object.hasOwn(data.tenants, id) ? data.tenants[id]!.users.map((u) => u.name) : []);
+    if (spec.owner !== SHARED_CATALOG) {
+      const tenants = [{ tenantId: spec.owner, users: users(spec.owner), tables: [...tables.values()].map((t) => catalogTable(t)) }];
+      return { tenants };
+    }
+    const shared = sharedTables(tables);
+    const byTenant = await tablesByTenant(conn, shared);
+    const tenants: TenantCatalogInput[] = [];
+    for (const [id, t] of Object.entries(data.tenants)) {
+      if (t.isolation !== 'shared') continue;
+      const mine = byTenant.get(id) ?? new Set<string>();
+      const visible = [...shared].filter(([key]) => mine.has(key)).map(([key, table]) => catalogTable(tables.get(key)!, table.tenantColumn));
+      tenants.push({ tenantId: id, users: users(id), tables: visible });
+    }
+    const meta: SharedMeta = { tables: shared, byTenant, visible: new Map() };
+    return { tenants, meta };
+  };
+}
+
+export class TenantEngine {
   constructor(
     private readonly live: LiveRegistry,
     private readonly cache: InstanceCache,
@@ -122,7 +151,7 @@ export class TenantEngine {
               },
         );
         try {
-          return { lease, context: await this.context(tenantId, shared, lease) };
+          return { lease, context: this.context(tenantId, shared, lease) };
         } catch (e) {
           lease.release();
           throw e;
@@ -134,23 +163,14 @@ export class TenantEngine {
     }
   }
 
-  private async context(tenantId: string, shared: boolean, lease: Lease): Promise<GateContext> {
+  private context(tenantId: string, shared: boolean, lease: Lease): GateContext {
     if (!shared) {
       return { tenantId, isolation: 'database', catalogName: tenantId, tables: lease.tables, version: lease.key };
     }
-    if (this.sharedCatalog?.key !== lease.key) {
-      const tables = sharedTables(lease.tables);
-      const byTenant = tablesByTenant(lease, tables);
-      this.sharedCatalog = { key: lease.key, catalog: { tables, byTenant, visible: new Map() } };
-      // A failed look-up is not remembered: the next query tries again.
-      byTenant.catch(() => {
-        if (this.sharedCatalog?.key === lease.key) this.sharedCatalog = null;
-      });
-    }
-    const { tables, byTenant, visible: cache } = this.sharedCatalog.catalog;
+    const { tables, byTenant, visible: cache } = lease.meta as SharedMeta;
     let visible = cache.get(tenantId);
     if (!visible) {
-      const mine = (await byTenant).get(tenantId) ?? new Set<string>();
+      const mine = byTenant.get(tenantId) ?? new Set<string>();
       visible = new Map([...tables].filter(([key]) => mine.has(key)));
       cache.set(tenantId, visible);
     }

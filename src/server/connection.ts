@@ -146,6 +146,7 @@ export async function handleConnection(socket: net.Socket, ctx: ConnectionContex
       const s: Session = new Session(ctx.services, { tenantId: account.tenantId, user: account.user }, params, slog);
       const keys = ctx.cancelKeys.issue(s);
       processId = keys.processId;
+      s.pid = keys.processId;
       session = s;
       const w = new BackendWriter(512);
       for (const p of s.settings.reported()) {

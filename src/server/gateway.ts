@@ -11,7 +11,7 @@ import type { Config } from '../config/config.js';
 import { InstanceCache } from '../engine/instances.js';
 import { DuckdbParser } from '../engine/parser.js';
 import { QuerySlots } from '../engine/querySlots.js';
-import { TenantEngine } from '../engine/tenantEngine.js';
+import { describeTenants, TenantEngine } from '../engine/tenantEngine.js';
 import { Gate } from '../sql/gate.js';
 import { SecondOpinion } from '../sql/secondOpinion.js';
 import { LiveRegistry } from '../tenants/liveRegistry.js';
@@ -96,8 +96,8 @@ export class Gateway {
     fs.rmSync(tempRoot, { recursive: true, force: true });
     const parser = await DuckdbParser.create();
     const secondOpinion = SecondOpinion.create({ workers: 2, timeoutMs: SECOND_OPINION_BUDGET_MS });
-    const instances = new InstanceCache({ tempRoot, idleMs: config.instanceIdleMs, logger });
     const live = new LiveRegistry(config.dataDir);
+    const instances = new InstanceCache({ tempRoot, idleMs: config.instanceIdleMs, logger, describe: describeTenants(live) });
     await live.current(); // a corrupt registry stops the start, with its own message
     const gw = new Gateway(config, logger, parser, secondOpinion, instances, live, tls);
     await new Promise<void>((resolve, reject) => {

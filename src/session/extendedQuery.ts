@@ -23,6 +23,7 @@ import type { BackendWriter } from '../wire/backend.js';
 import { readBind, readExecute, readParse, readTarget } from '../wire/frontend.js';
 import { castForDeclaredType, decodeParam, type ParamValue } from '../wire/params.js';
 import { PG_OID, pgFieldTypeFor } from '../wire/pgTypes.js';
+import type { SessionFacts } from '../sql/catalogRewrite.js';
 import type { ActiveQuery } from './activeQuery.js';
 import { Portal, PortalStore, PreparedStatement, StatementStore, type StatementBody } from './portals.js';
 import { describeFields, resultFormats, ResultCursor, type FormatCode } from './resultStream.js';
@@ -42,6 +43,7 @@ export interface ExtendedQueryHost {
   step<T>(body: (active: ActiveQuery) => AsyncGenerator<Uint8Array, T>): AsyncGenerator<Uint8Array, T>;
   runCommand(cmd: SessionCommand, w: BackendWriter, rowDescription: boolean): void;
   checkQuerySize(text: string): Promise<void>;
+  facts(): SessionFacts & { key: string };
 }
 
 type QueryBody = Extract<StatementBody, { kind: 'query' }>;
@@ -88,7 +90,7 @@ export class ExtendedQuery {
     const { tl, owned } = await tx.lease(services.engine, tenantId);
     if (owned) active.defer(() => tl.lease.release());
     let casts: (string | null)[] = declared.map(castForDeclaredType);
-    let verdict = await services.gate.check(st.text, st.tokens, tl.context, casts);
+    let verdict = await services.gate.check(st.text, st.tokens, tl.context, casts, this.host.facts());
     await active.takeSlot(services.slots, tenantId);
     const conn = await tl.lease.connect();
     active.defer(() => conn.closeSync());
@@ -100,7 +102,7 @@ export class ExtendedQuery {
       // A parameter DuckDB cannot type is text, as PostgreSQL resolves an unknown one;
       // saying so in the SQL lets DuckDB type the columns that depend on it.
       casts = inferred.map((t, i) => casts[i] ?? (t === null ? 'VARCHAR' : null));
-      verdict = await services.gate.check(st.text, st.tokens, tl.context, casts);
+      verdict = await services.gate.check(st.text, st.tokens, tl.context, casts, this.host.facts());
       p = await conn.prepare(verdict.sql);
       active.throwIfInterrupted();
       inferred = parameterTypes(p);
@@ -167,7 +169,11 @@ export class ExtendedQuery {
         if (!handedOver) tl.lease.release();
       });
     }
-    const verdict = tl.context.version === body.version ? body.verdict : await services.gate.check(body.text, body.tokens, tl.context, body.casts);
+    // A statement that read session values (current_setting...) is checked again: they may have changed.
+    const verdict =
+      tl.context.version === body.version && !body.verdict.sessionDependent
+        ? body.verdict
+        : await services.gate.check(body.text, body.tokens, tl.context, body.casts, this.host.facts());
     await active.takeSlot(services.slots, tenantId);
     const conn = await tl.lease.connect();
     active.defer(() => {

@@ -15,6 +15,7 @@ import type { QuerySlots } from '../engine/querySlots.js';
 import type { TenantEngine } from '../engine/tenantEngine.js';
 import { PgError } from '../errors/PgError.js';
 import { SqlState } from '../errors/sqlstate.js';
+import type { SessionFacts } from '../sql/catalogRewrite.js';
 import type { Gate } from '../sql/gate.js';
 import { splitStatements, type StatementText } from '../sql/lexer.js';
 import { parseSessionCommand, runsInFailedBlock, type SessionCommand } from '../sql/sessionCommand.js';
@@ -57,6 +58,8 @@ export class Session {
   private parked = false;
   /** Extended protocol: after an error, discard messages until Sync. */
   private skipUntilSync = false;
+  /** The process id this session was given in BackendKeyData (what pg_backend_pid() answers). */
+  pid = 0;
   /** Set when the connection must be closed after the current reply (FATAL, Terminate). */
   closing = false;
   private closed = false;
@@ -75,6 +78,23 @@ export class Session {
 
   get tenantId(): string {
     return this.identity.tenantId;
+  }
+
+  /** What a statement may read of this session (current_user, current_setting, pg_backend_pid). */
+  facts(): SessionFacts & { key: string } {
+    const settings = this.settings;
+    return {
+      user: this.identity.user,
+      pid: this.pid,
+      setting: (name) => {
+        try {
+          return settings.get(name);
+        } catch {
+          return undefined;
+        }
+      },
+      key: `${this.pid}:${settings.generation}`,
+    };
   }
 
   get transactionStatus(): TransactionStatus {
@@ -275,7 +295,7 @@ export class Session {
     // The lease first: what the tenant may read is a property of the data it reads.
     const { tl, owned } = await this.tx.lease(this.services.engine, this.identity.tenantId);
     if (owned) active.defer(() => tl.lease.release());
-    const verdict = await this.services.gate.check(st.text, st.tokens, tl.context);
+    const verdict = await this.services.gate.check(st.text, st.tokens, tl.context, [], this.facts());
     await active.takeSlot(this.services.slots, this.identity.tenantId);
     const conn = await tl.lease.connect();
     let finished = false;

@@ -9,6 +9,8 @@ import { isSupportedTimeZone, type TextFormatSettings } from '../wire/textFormat
 
 export const SERVER_VERSION = '16.4';
 export const SERVER_VERSION_NUM = '160004';
+/** What version() answers: PostgreSQL's form, which drivers parse for the version number. */
+export const SERVER_VERSION_TEXT = `PostgreSQL ${SERVER_VERSION} (tenantgate) on x86_64-pc-linux-gnu, compiled by gcc, 64-bit`;
 
 interface ParamSpec {
   /** Name as SHOW prints it in its column header and ParameterStatus uses it. */
@@ -124,6 +126,9 @@ const SPECS: ParamSpec[] = [
   { name: 'max_index_keys', initial: '32', readOnly: true, description: 'Shows the maximum number of index keys.' },
 ];
 
+/** The settings as pg_settings lists them (their initial values). */
+export const SETTINGS_CATALOG: readonly Readonly<Pick<ParamSpec, 'name' | 'initial' | 'description' | 'readOnly'>>[] = SPECS;
+
 const BY_KEY = new Map(SPECS.map((s) => [s.name.toLowerCase(), s]));
 
 function spec(name: string): ParamSpec {
@@ -145,6 +150,8 @@ export class SessionSettings {
   private readonly custom = new Map<string, string>();
   /** Values given by the client in its startup packet: what RESET goes back to. */
   private readonly startup = new Map<string, string>();
+  /** Changes whenever a value may have changed: verdicts that read settings key on it. */
+  generation = 0;
 
   constructor(startupParams: Record<string, string>, sessionUser: string) {
     for (const s of SPECS) this.values.set(s.name, s.initial);
@@ -174,6 +181,7 @@ export class SessionSettings {
 
   /** Sets a parameter; returns the ParameterStatus to send, if any. value null = DEFAULT. */
   set(name: string, value: string | null): ParameterChange | null {
+    this.generation++;
     if (isCustom(name)) {
       this.custom.set(name.toLowerCase(), value ?? '');
       return null;
@@ -193,6 +201,7 @@ export class SessionSettings {
   }
 
   resetAll(): ParameterChange[] {
+    this.generation++;
     this.custom.clear();
     const changes: ParameterChange[] = [];
     for (const s of SPECS) {
@@ -212,6 +221,7 @@ export class SessionSettings {
 
   /** Returns to a snapshot; returns the ParameterStatus messages the change calls for. */
   restore(snap: ReadonlyMap<string, string>, only?: ReadonlySet<string>): ParameterChange[] {
+    this.generation++;
     const changes: ParameterChange[] = [];
     for (const s of SPECS) {
       if (only && !only.has(s.name)) continue;

@@ -26,9 +26,12 @@ const dbCtx: GateContext = {
   tables: new Map([['orders', { name: 'orders', columns: ['id', 'status', 'amount'] }]]),
 };
 
+/** A session as the gate sees one: PostgreSQL's settings, not DuckDB's. */
+const SESSION = { user: 'acme', pid: 4242, key: 'k', setting: (name: string) => (name === 'TimeZone' ? 'UTC' : undefined) };
+
 async function check(sql: string, ctx: GateContext) {
   const [st] = splitStatements(sql);
-  return gate.check(st!.text, st!.tokens, ctx);
+  return gate.check(st!.text, st!.tokens, ctx, [], SESSION);
 }
 
 async function rows(sql: string): Promise<unknown[][]> {
@@ -66,11 +69,14 @@ describe('database isolation', () => {
   it('refuses other catalogs, unknown tables, catalogs of the engine and files', async () => {
     await expect(check('SELECT * FROM globex.main.orders', dbCtx)).rejects.toMatchObject({ code: '42P01' });
     await expect(check('SELECT * FROM nosuch', dbCtx)).rejects.toMatchObject({ code: '42P01', message: 'relation "nosuch" does not exist' });
-    await expect(check('SELECT * FROM information_schema.tables', dbCtx)).rejects.toMatchObject({ code: '42P01' });
+    await expect(check('SELECT * FROM information_schema.no_such_view', dbCtx)).rejects.toMatchObject({ code: '42P01' });
+    await expect(check('SELECT * FROM pg_tenant.main.pg_class', dbCtx)).rejects.toMatchObject({ code: '42P01' });
     await expect(check('SELECT * FROM duckdb_tables', dbCtx)).rejects.toMatchObject({ code: '42P01' });
     await expect(check("SELECT * FROM 'data/x.csv'", dbCtx)).rejects.toMatchObject({ code: '42501' });
     await expect(check("SELECT * FROM read_csv('x.csv')", dbCtx)).rejects.toMatchObject({ code: '42501' });
-    await expect(check("SELECT current_setting('threads')", dbCtx)).rejects.toMatchObject({ code: '42501' });
+    // current_setting reads the session's PostgreSQL settings, never DuckDB's.
+    await expect(check("SELECT current_setting('threads')", dbCtx)).rejects.toMatchObject({ code: '42704' });
+    await expect(check("SELECT current_setting(name) FROM (SELECT 'threads' AS name)", dbCtx)).rejects.toMatchObject({ code: '0A000' });
     await expect(check("SELECT * FROM duckdb_settings()", dbCtx)).rejects.toMatchObject({ code: '42501' });
     await expect(check("SELECT repeat('x', 1000000000)", dbCtx)).rejects.toMatchObject({ code: '54000' });
     await expect(check('SELECT 1 INTO t', dbCtx)).rejects.toMatchObject({ code: '25006' });

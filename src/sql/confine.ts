@@ -21,7 +21,9 @@ import { PgError } from '../errors/PgError.js';
 import { SqlState } from '../errors/sqlstate.js';
 import { isObject, str, type AstObject } from './ast.js';
 import type { CatalogTable, GateContext } from './catalog.js';
-import { shareFilterSubquery, type ShareFilterTemplates } from './shareFilterRewrite.js';
+import { CATALOG_TABLE_FUNCTIONS, DENIED_ENGINE_CATALOG_FUNCTIONS, STATIC_DB_NAME } from '../catalog/functions.js';
+import type { CatalogRewriter } from './catalogRewrite.js';
+import { shareFilterSubquery, templateSubquery, type ShareFilterTemplates } from './shareFilterRewrite.js';
 
 const QUERY_NODES = new Set(['SELECT_NODE', 'SET_OPERATION_NODE', 'RECURSIVE_CTE_NODE', 'CTE_NODE']);
 
@@ -32,6 +34,12 @@ const EXPRESSION_CLASSES = new Set([
   'BETWEEN', 'STAR', 'SUBQUERY', 'WINDOW', 'PARAMETER', 'COLLATE', 'LAMBDA', 'POSITIONAL_REFERENCE',
   'LAMBDA_REF',
 ]);
+
+/** Scalar functions PostgreSQL clients call in FROM (a one-row relation there). */
+const SCALARS_IN_FROM: ReadonlySet<string> = new Set(['string_to_array', 'regexp_split_to_array', 'current_schemas']);
+
+/** Set-returning functions whose one column PostgreSQL names after the table alias. */
+const PG_COLUMN_NAMED_AFTER_ALIAS: ReadonlySet<string> = new Set(['generate_series', 'unnest']);
 
 /** Table functions a tenant may call. */
 export const ALLOWED_TABLE_FUNCTIONS: ReadonlySet<string> = new Set(['range', 'generate_series', 'unnest']);
@@ -87,15 +95,21 @@ interface Scope {
 export interface Confined {
   /** Base tables the statement reads (lower-cased, CTE references excluded). */
   tables: Set<string>;
+  /** PostgreSQL catalog relations it reads (lower-cased names, schema dropped). */
+  catalog: Set<string>;
 }
 
 export class Confiner {
   private nodes = 0;
   readonly tables = new Set<string>();
+  readonly catalog = new Set<string>();
 
   constructor(
     private readonly ctx: GateContext,
     private readonly templates: ShareFilterTemplates,
+    private readonly pg: CatalogRewriter,
+    /** Serialised confined subqueries of the tenant catalog relations, by stored name. */
+    private readonly catalogTemplates: ReadonlyMap<string, string>,
   ) {}
 
   /** Verifies and confines a statement (json_serialize_sql's statements[i]) in place. */
@@ -107,7 +121,7 @@ export class Confiner {
     if (Array.isArray(list) && list.length > MAX_SELECT_COLUMNS) {
       throw tooComplex(`target lists can have at most ${MAX_SELECT_COLUMNS} entries`);
     }
-    return { tables: this.tables };
+    return { tables: this.tables, catalog: this.catalog };
   }
 
   private count(): void {
@@ -168,8 +182,40 @@ export class Confiner {
       const fn = ref.function;
       const name = isObject(fn) ? lower(str(fn, 'function_name')) : '';
       const schema = isObject(fn) ? lower(str(fn, 'schema')) : '';
-      if (!ALLOWED_TABLE_FUNCTIONS.has(name) || (schema !== '' && schema !== 'main') || !isObject(fn)) {
+      if (CATALOG_TABLE_FUNCTIONS.has(name) && (schema === '' || schema === 'pg_catalog') && isObject(fn) && (fn.children as unknown[]).length === 0) {
+        // A set-returning catalog function: a relation of the static catalog.
+        return {
+          type: 'BASE_TABLE', alias: str(ref, 'alias') || name, sample: null, query_location: ref.query_location,
+          schema_name: 'main', table_name: name, column_name_alias: ref.column_name_alias ?? [], catalog_name: STATIC_DB_NAME, at_clause: null,
+        };
+      }
+      if (SCALARS_IN_FROM.has(name) && (schema === '' || schema === 'pg_catalog') && isObject(fn)) {
+        // PostgreSQL reads a scalar function in FROM as a one-row relation whose one column
+        // is named after the alias: (SELECT f(...) AS alias) AS alias.
+        const alias = str(ref, 'alias') || name;
+        fn.alias = alias;
+        const subquery = {
+          type: 'SUBQUERY', alias, sample: null, query_location: ref.query_location, column_name_alias: ref.column_name_alias ?? [],
+          subquery: {
+            node: {
+              type: 'SELECT_NODE', modifiers: [], cte_map: { map: [] }, select_list: [fn],
+              from_table: { type: 'EMPTY', alias: '', sample: null, query_location: ref.query_location },
+              where_clause: null, group_expressions: [], group_sets: [], aggregate_handling: 'STANDARD_HANDLING', having: null, sample: null, qualify: null,
+            },
+            named_param_map: [],
+          },
+        };
+        return this.tableRef(subquery, scope);
+      }
+      if (!ALLOWED_TABLE_FUNCTIONS.has(name) || (schema !== '' && schema !== 'main' && schema !== 'pg_catalog') || !isObject(fn)) {
         throw refuse(`table function ${name || '(unknown)'}() is not allowed`, `Allowed table functions: ${[...ALLOWED_TABLE_FUNCTIONS].join(', ')}.`);
+      }
+      fn.schema = '';
+      const columnAliases = ref.column_name_alias;
+      if (PG_COLUMN_NAMED_AFTER_ALIAS.has(name) && str(ref, 'alias') !== '' && Array.isArray(columnAliases) && columnAliases.length === 0) {
+        // In PostgreSQL `FROM generate_series(1, 3) s` has one column, named s (DuckDB would
+        // make s the row): name the column after the alias, as PostgreSQL does.
+        ref.column_name_alias = [str(ref, 'alias')];
       }
       // Its arguments are expressions like any other; the function itself is a table
       // function (streamed, interruptible), not the scalar of the same name.
@@ -197,7 +243,22 @@ export class Confiner {
     const name = str(ref, 'table_name');
     if (ref.at_clause !== null && ref.at_clause !== undefined) throw refuse('time travel (AT) is not allowed');
     if (catalog === '' && schema === '' && scope.ctes.has(lower(name))) return ref;
-    if (catalog !== '' && lower(catalog) !== lower(this.ctx.catalogName)) {
+    const rel = this.pg.relation(catalog, schema, name);
+    if (rel) {
+      // pg_catalog comes first on PostgreSQL's search path: pg_class is always the catalog's.
+      this.catalog.add(lower(rel.name));
+      return this.pg.relationRef(ref, rel, (stored) => {
+        const json = this.catalogTemplates.get(stored);
+        if (!json) throw new Error(`no confinement template for catalog relation ${stored}`);
+        return templateSubquery(ref, rel.name, json);
+      });
+    }
+    if (['pg_catalog', 'information_schema'].includes(lower(schema)) && (catalog === '' || lower(catalog) === this.ctx.tenantId)) {
+      throw new PgError(SqlState.UndefinedTable, `relation "${schema}.${name}" does not exist`, {
+        detail: 'tenantgate answers the PostgreSQL catalog relations that clients use; this one is not among them.',
+      });
+    }
+    if (catalog !== '' && lower(catalog) !== lower(this.ctx.catalogName) && lower(catalog) !== this.ctx.tenantId) {
       throw new PgError(SqlState.UndefinedTable, `relation "${[catalog, schema, name].filter(Boolean).join('.')}" does not exist`);
     }
     if (schema !== '' && !['main', 'public'].includes(lower(schema))) {
@@ -228,6 +289,13 @@ export class Confiner {
   private expression(e: AstObject, scope: Scope): AstObject {
     const cls = str(e, 'class');
     if (!EXPRESSION_CLASSES.has(cls)) throw refuse(`expressions of kind ${cls} are not allowed`);
+    const pg = this.postgres(e, cls);
+    if (pg !== e) {
+      if (pg.class === 'CONSTANT') return pg;
+      // Our own macros live in the catalog databases; anything else is checked like any call.
+      if (pg.class === 'FUNCTION' && str(pg, 'catalog') === '') this.checkFunction(pg);
+      return this.children(pg, scope);
+    }
     if (cls === 'FUNCTION' || cls === 'WINDOW') {
       this.checkFunction(e);
       const name = lower(str(e, 'function_name'));
@@ -237,11 +305,45 @@ export class Confiner {
       }
     }
     if (cls === 'COLUMN_REF') this.normaliseColumnRef(e);
+    return this.children(e, scope);
+  }
+
+  private children(e: AstObject, scope: Scope): AstObject {
     for (const key of Object.keys(e)) {
       if (key === 'class' || key === 'type') continue;
       e[key] = this.value(e[key], scope);
     }
     return e;
+  }
+
+  /** PostgreSQL's functions, casts, keywords and collations on DuckDB (catalogRewrite.ts); `e` itself when none applies. */
+  private postgres(e: AstObject, cls: string): AstObject {
+    switch (cls) {
+      case 'FUNCTION':
+        return this.pg.func(e) ?? e;
+      case 'COLUMN_REF':
+        return this.pg.keywordColumn(e) ?? e;
+      case 'CAST':
+        return this.pg.cast(e) ?? e;
+      case 'COMPARISON':
+        this.pg.comparison(e);
+        return e;
+      case 'OPERATOR':
+        if (str(e, 'type') === 'OPERATOR_NOT') this.pg.not(e);
+        return e;
+      case 'COLLATE': {
+        // PostgreSQL's default collation (and C/POSIX) compare bytes, as DuckDB does.
+        const collation = lower(str(e, 'collation')).replaceAll('"', '');
+        if (['default', 'pg_catalog.default', 'c', 'pg_catalog.c', 'posix', 'pg_catalog.posix'].includes(collation) && isObject(e.child)) {
+          const child = e.child as AstObject;
+          if (typeof e.alias === 'string' && e.alias !== '') child.alias = e.alias;
+          return child;
+        }
+        return e;
+      }
+      default:
+        return e;
+    }
   }
 
   private checkFunction(e: AstObject): void {
@@ -251,7 +353,7 @@ export class Confiner {
     if (catalog !== '' || (schema !== '' && schema !== 'main' && schema !== 'pg_catalog')) {
       throw refuse(`function ${[catalog, schema, name].filter(Boolean).join('.')}() is not allowed`);
     }
-    if (DENIED_FUNCTIONS.has(name) || DENIED_PREFIXES.some((p) => name.startsWith(p))) {
+    if (DENIED_FUNCTIONS.has(name) || DENIED_ENGINE_CATALOG_FUNCTIONS.has(name) || DENIED_PREFIXES.some((p) => name.startsWith(p))) {
       throw refuse(`function ${name}() is not allowed`);
     }
     if (SIZED_FUNCTIONS.has(name) && Array.isArray(e.children)) {
@@ -276,7 +378,8 @@ export class Confiner {
     if (!Array.isArray(parts) || parts.length < 3) return;
     const names = parts.map((p) => String(p));
     let drop = 0;
-    if (names.length >= 4 && lower(names[0]!) === lower(this.ctx.catalogName) && ['main', 'public'].includes(lower(names[1]!))) drop = 2;
+    if (['pg_catalog', 'information_schema'].includes(lower(names[0]!))) drop = 1;
+    else if (names.length >= 4 && lower(names[0]!) === lower(this.ctx.catalogName) && ['main', 'public'].includes(lower(names[1]!))) drop = 2;
     else if (['main', 'public'].includes(lower(names[0]!)) && this.ctx.tables.has(lower(names[1]!))) drop = 1;
     if (drop > 0) e.column_names = parts.slice(drop);
   }

@@ -21,6 +21,9 @@ import { parseAst, stringifyAst, type AstObject } from './ast.js';
 import type { GateContext } from './catalog.js';
 import { pgColumnNames, type ColumnNames } from './columnNames.js';
 import { Confiner } from './confine.js';
+import { CatalogRewriter, normaliseText, relex, tokensByOffset, type SessionFacts } from './catalogRewrite.js';
+import { RELATIONS, storedName } from '../catalog/relations.js';
+import { quoteIdent, quoteLiteral } from './quote.js';
 import type { Token } from './lexer.js';
 import { castKey, castParameters, type ParameterCasts } from './parameterCasts.js';
 import { shareFilterSql, templateKey } from './shareFilterRewrite.js';
@@ -49,6 +52,8 @@ export interface Verdict {
   sql: string;
   /** PostgreSQL's names for unnamed result columns. */
   columnNames: ColumnNames;
+  /** It holds values of the session it was made for (current_user, current_setting...). */
+  sessionDependent: boolean;
 }
 
 /** Statements that change data or schema: refused as in a read-only transaction. */
@@ -73,6 +78,19 @@ export const MAX_AST_JSON = 8 * 1024 * 1024;
 
 /** Confinement templates kept at most (one per shared tenant and table). */
 const MAX_TEMPLATES = 50_000;
+
+/** Catalog relations whose rows are the tenant's own: their names, to spot a statement that may read one. */
+const TENANT_RELATIONS = RELATIONS.filter((r) => r.kind === 'tenant');
+const TENANT_RELATION_NAMES = new Set(TENANT_RELATIONS.map((r) => r.name.toUpperCase()));
+
+/** Where a statement runs without a session (tests, tools): session functions are not available. */
+const NO_SESSION: SessionFacts = {
+  user: '',
+  pid: 0,
+  setting: () => {
+    throw new PgError(SqlState.FeatureNotSupported, 'session settings are not available here');
+  },
+};
 
 const READ_ONLY_DETAIL = 'tenantgate gives read-only access: only SELECT queries run.';
 
@@ -216,6 +234,10 @@ export class Gate {
   private readonly templates = new Map<string, string>();
   private templatesFor = '';
   private readonly opinionQueues = new Map<string, Promise<void>>();
+  /** Serialised confined subqueries of the tenant catalog relations, by tenant then stored name. */
+  private readonly catalogTemplates = new Map<string, Map<string, string>>();
+  /** Verdicts that depend on the session: the cache key then includes the session's. */
+  private readonly sessionDependent = new Set<string>();
 
   constructor(
     private readonly parser: EngineParser,
@@ -233,13 +255,23 @@ export class Gate {
    * Checks one statement (already split, not a session command) and returns what to run.
    * `casts` are the declared types of its parameters (see parameterCasts.ts).
    */
-  async check(text: string, tokens: Token[], ctx: GateContext, casts: ParameterCasts = []): Promise<Verdict> {
+  async check(
+    clientText: string,
+    clientTokens: Token[],
+    ctx: GateContext,
+    casts: ParameterCasts = [],
+    session: SessionFacts & { key?: string } = NO_SESSION,
+  ): Promise<Verdict> {
     // Cheap refusals first: a write never needs a full parse to be refused.
-    const first = tokens[0]?.kind === 'word' ? tokens[0].value : '';
-    if (WRITES.has(first) || ENGINE_COMMANDS.has(first)) throw refuseByKeyword(tokens);
-    const key = `${ctx.version}\0${ctx.tenantId}\0${castKey(casts)}\0${text}`;
+    const first = clientTokens[0]?.kind === 'word' ? clientTokens[0].value : '';
+    if (WRITES.has(first) || ENGINE_COMMANDS.has(first)) throw refuseByKeyword(clientTokens);
+    const baseKey = `${ctx.version}\0${ctx.tenantId}\0${castKey(casts)}\0${clientText}`;
+    const key = this.sessionDependent.has(baseKey) ? `${baseKey}\0${session.key ?? ''}` : baseKey;
     const cached = this.verdicts.get(key);
     if (cached) return cached;
+    // What DuckDB's parser cannot read of PostgreSQL's syntax is normalised away first.
+    const text = normaliseText(clientText, clientTokens);
+    const tokens = text === clientText ? clientTokens : relex(text);
 
     checkNesting(tokens);
     if (selectInto(tokens)) {
@@ -261,14 +293,40 @@ export class Gate {
     const statement = statements[0]!;
     const columnNames = pgColumnNames(statement);
     await this.ensureTemplates(ctx);
-    const { tables } = new Confiner(ctx, this.templates).statement(statement);
-    this.compare(opinion, tables);
+    const catalogTemplates = await this.ensureCatalogTemplates(ctx, tokens);
+    const byOffset = tokensByOffset(text, tokens);
+    const pg = new CatalogRewriter(ctx, session, (loc) => byOffset.get(Number(String(loc))));
+    const { tables, catalog } = new Confiner(ctx, this.templates, pg, catalogTemplates).statement(statement);
+    this.compare(opinion, tables, catalog);
     ast.statements = [castParameters(statement, casts) as AstObject];
     const sql = await this.parser.deserialize(stringifyAst(ast));
     await this.checkRoundTrip(sql, ast);
-    const verdict: Verdict = { sql, columnNames };
-    this.verdicts.set(key, verdict, text.length);
+    const verdict: Verdict = { sql, columnNames, sessionDependent: pg.usedSession };
+    if (pg.usedSession) {
+      if (this.sessionDependent.size > 100_000) this.sessionDependent.clear();
+      this.sessionDependent.add(baseKey);
+      this.verdicts.set(`${baseKey}\0${session.key ?? ''}`, verdict, text.length);
+    } else {
+      this.verdicts.set(baseKey, verdict, text.length);
+    }
     return verdict;
+  }
+
+  /**
+   * The confined subqueries of the tenant's catalog relations, parsed by DuckDB once per
+   * tenant, when a statement names one of them.
+   */
+  private async ensureCatalogTemplates(ctx: GateContext, tokens: Token[]): Promise<ReadonlyMap<string, string>> {
+    const mentions = tokens.some((t) => (t.kind === 'word' && TENANT_RELATION_NAMES.has(t.value)) || (t.kind === 'ident' && TENANT_RELATION_NAMES.has(t.value.toUpperCase())));
+    let mine = this.catalogTemplates.get(ctx.tenantId);
+    if (!mentions || mine) return mine ?? new Map();
+    if (this.catalogTemplates.size > MAX_TEMPLATES / TENANT_RELATIONS.length) this.catalogTemplates.clear();
+    mine = new Map();
+    for (const rel of TENANT_RELATIONS) {
+      mine.set(storedName(rel), await this.parser.serialize(CatalogRewriter.confinedSql(rel, ctx.tenantId, quoteIdent, quoteLiteral)));
+    }
+    this.catalogTemplates.set(ctx.tenantId, mine);
+    return mine;
   }
 
   /**
@@ -292,8 +350,13 @@ export class Gate {
     return mine;
   }
 
-  /** Where node-sql-parser could read the statement, it must see what DuckDB saw. */
-  private compare(opinion: Opinion, tables: ReadonlySet<string>): void {
+  /**
+   * Where node-sql-parser could read the statement, it must see the tables DuckDB saw.
+   * PostgreSQL catalog relations are left out of the comparison: they hold only the
+   * tenant's own rows whoever reads them, and node-sql-parser loses some of them in the
+   * nested joins drivers write (psqlODBC's SQLColumns).
+   */
+  private compare(opinion: Opinion, tables: ReadonlySet<string>, catalog: ReadonlySet<string> = new Set()): void {
     if (opinion.status === 'unparsed') return;
     if (opinion.status === 'overBudget') {
       throw new PgError(SqlState.StatementTooComplex, 'statement is too complex to check');
@@ -301,7 +364,8 @@ export class Gate {
     if (opinion.kind === 'write') {
       throw new PgError(SqlState.ReadOnlySqlTransaction, 'cannot execute a write in a read-only transaction', { detail: READ_ONLY_DETAIL });
     }
-    if (opinion.kind !== 'select' || !sameSet(tables, opinion.tables)) {
+    const theirs = opinion.kind === 'select' ? opinion.tables.filter((t) => !catalog.has(t) && !t.startsWith('pg_')) : [];
+    if (opinion.kind !== 'select' || !sameSet(tables, theirs)) {
       throw new PgError(SqlState.InsufficientPrivilege, 'statement refused: it reads differently to the two SQL parsers that check it', {
         detail: 'Rewrite it in plain PostgreSQL or plain DuckDB syntax.',
       });

@@ -43,10 +43,15 @@ export function templateKey(table: CatalogTable, ctx: GateContext): string {
 export function shareFilterSubquery(ref: AstObject, table: CatalogTable, ctx: GateContext, templates: ShareFilterTemplates): AstObject {
   const json = templates.get(templateKey(table, ctx));
   if (!json) throw new Error(`no confinement template for shared table ${table.name}`);
+  return templateSubquery(ref, table.name, json);
+}
+
+/** `ref` replaced by the subquery of a serialised template statement, keeping its alias (or `name`). */
+export function templateSubquery(ref: AstObject, name: string, json: string): AstObject {
   const parsed = parseAst(json) as { statements?: AstObject[] };
   const statement = parsed.statements?.[0];
-  if (!statement) throw new Error(`bad confinement template for shared table ${table.name}`);
-  const alias = typeof ref.alias === 'string' && ref.alias !== '' ? ref.alias : table.name;
+  if (!statement) throw new Error(`bad confinement template for ${name}`);
+  const alias = typeof ref.alias === 'string' && ref.alias !== '' ? ref.alias : name;
   return {
     type: 'SUBQUERY',
     alias,

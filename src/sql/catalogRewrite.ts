@@ -1,0 +1,437 @@
+/**
+ * The PostgreSQL side of a tenant's statement, rewritten onto DuckDB while the gate
+ * walks it (confine.ts calls in here):
+ *
+ * - references to pg_catalog / information_schema relations become the tenant's rows of
+ *   the catalog databases (src/catalog), confined by tenant id like a shared table;
+ * - PostgreSQL's catalog and information functions become our macros, session values
+ *   (current_user, current_setting(...), pg_backend_pid()) become constants;
+ * - reg* casts resolve names to OIDs (a constant) or OIDs to names (anything else);
+ * - `~` and friends get PostgreSQL's meaning (a match anywhere, not of the whole string),
+ *   `COLLATE "default"` and PostgreSQL array literals in comparisons are understood.
+ *
+ * Before DuckDB parses the text, normaliseText removes what its parser cannot read:
+ * `OPERATOR(pg_catalog.~)` and `::pg_catalog.<type>` qualifiers.
+ */
+import { LosslessNumber } from 'lossless-json';
+import { PgError } from '../errors/PgError.js';
+import { SqlState } from '../errors/sqlstate.js';
+import { STATIC_DB_NAME, STATIC_FUNCTIONS, TENANT_DB_NAME, TENANT_FUNCTIONS } from '../catalog/functions.js';
+import { PG_FORMAT_TYPE, PG_PROC, PG_TYPE } from '../catalog/pgData.js';
+import { findRelation, NAMESPACE, RELATIONS, storedName, type Relation } from '../catalog/relations.js';
+import { tableOids } from '../catalog/oids.js';
+import { parseArray, type ArrayItem } from '../wire/text/arrayInput.js';
+import { isObject, str, type AstObject } from './ast.js';
+import type { GateContext } from './catalog.js';
+import { splitStatements, type Token } from './lexer.js';
+
+/** What a statement may learn about the session that runs it. */
+export interface SessionFacts {
+  user: string;
+  pid: number;
+  /** The current value of a setting, or undefined when there is none. */
+  setting(name: string): string | undefined;
+}
+
+/** Column the catalog databases tag tenant rows with. */
+export const CATALOG_TENANT_COLUMN = 'tenant';
+
+/**
+ * Removes what DuckDB's parser cannot read from PostgreSQL text. Returns the text
+ * unchanged when there is nothing to remove.
+ */
+export function normaliseText(text: string, tokens: Token[]): string {
+  const cuts: [number, number, string][] = [];
+  for (let i = 0; i < tokens.length; i++) {
+    const t = tokens[i]!;
+    const at = (k: number) => tokens[i + k];
+    const isWord = (k: number, v: string) => at(k)?.kind === 'word' && at(k)!.value === v;
+    const isOp = (k: number, v: string) => at(k)?.kind === 'op' && at(k)!.value === v;
+    // OPERATOR(pg_catalog.~) → ~ (the lexer gives an operator one token per character)
+    if (isWord(0, 'OPERATOR') && isOp(1, '(') && isWord(2, 'PG_CATALOG') && isOp(3, '.')) {
+      let j = 4;
+      let op = '';
+      while (at(j)?.kind === 'op' && at(j)!.value !== ')' && at(j)!.start === (at(j - 1)!.end)) op += at(j++)!.value;
+      if (op !== '' && isOp(j, ')')) {
+        cuts.push([t.start, at(j)!.end, ` ${op} `]);
+        i += j;
+      }
+    } else if (isOp(0, ':') && isOp(1, ':') && at(1)!.start === t.end && isWord(2, 'PG_CATALOG') && isOp(3, '.')) {
+      // x::pg_catalog.text → x::text
+      cuts.push([at(2)!.start, at(3)!.end, '']);
+      i += 3;
+    }
+  }
+  if (cuts.length === 0) return text;
+  let out = '';
+  let from = 0;
+  for (const [s, e, r] of cuts) {
+    out += text.slice(from, s) + r;
+    from = e;
+  }
+  return out + text.slice(from);
+}
+
+/** Re-lexes a normalised statement (it stays one statement: only qualifiers were removed). */
+export function relex(text: string): Token[] {
+  const st = splitStatements(text);
+  if (st.length !== 1) throw new PgError(SqlState.SyntaxError, 'cannot read this text as exactly one statement');
+  return st[0]!.tokens;
+}
+
+/** Tokens by the UTF-8 byte offset DuckDB reports as query_location. */
+export function tokensByOffset(text: string, tokens: Token[]): Map<number, Token> {
+  const out = new Map<number, Token>();
+  let bytes = 0;
+  let at = 0;
+  for (const t of tokens) {
+    bytes += Buffer.byteLength(text.slice(at, t.start));
+    at = t.start;
+    out.set(bytes, t);
+  }
+  return out;
+}
+
+// ---- constants -------------------------------------------------------------------------------
+
+function constant(value: string | number | boolean | null, id: string, e: AstObject): AstObject {
+  return {
+    class: 'CONSTANT',
+    type: 'VALUE_CONSTANT',
+    alias: e.alias ?? '',
+    query_location: e.query_location,
+    value: value === null ? { type: { id: 'NULL', type_info: null }, is_null: true } : { type: { id, type_info: null }, is_null: false, value },
+  };
+}
+
+const text = (v: string | null, e: AstObject) => constant(v, 'VARCHAR', e);
+/** Integers as the AST holds them (lossless), so that the round-trip check reads them back equal. */
+const int = (v: number, e: AstObject) => constant(new LosslessNumber(String(v)) as unknown as number, 'INTEGER', e);
+/** A constant to be an argument: arguments carry no alias (an alias would make it a named argument). */
+const arg = (e: AstObject): AstObject => ({ query_location: e.query_location });
+
+function constantString(e: unknown): string | undefined {
+  if (!isObject(e) || e.class !== 'CONSTANT' || !isObject(e.value)) return undefined;
+  const v = e.value as AstObject;
+  const type = v.type as { id?: string } | undefined;
+  return v.is_null === false && type?.id === 'VARCHAR' && typeof v.value === 'string' ? v.value : undefined;
+}
+
+/** TRUE / FALSE as DuckDB reads them: CAST('t' AS BOOLEAN). */
+function constantBool(e: unknown): boolean | undefined {
+  if (isObject(e) && e.class === 'CAST' && isObject(e.cast_type) && (e.cast_type as AstObject).id === 'BOOLEAN') {
+    const s = constantString(e.child);
+    if (s === 't' || s === 'true') return true;
+    if (s === 'f' || s === 'false') return false;
+  }
+  if (!isObject(e) || e.class !== 'CONSTANT' || !isObject(e.value)) return undefined;
+  const v = e.value as AstObject;
+  return v.is_null === false && typeof v.value === 'boolean' ? v.value : undefined;
+}
+
+function call(catalog: string, name: string, children: unknown[], e: AstObject): AstObject {
+  return {
+    class: 'FUNCTION',
+    type: 'FUNCTION',
+    alias: e.alias ?? '',
+    query_location: e.query_location,
+    function_name: name,
+    schema: catalog === '' ? '' : 'main',
+    catalog,
+    children,
+    filter: null,
+    order_bys: { type: 'ORDER_MODIFIER', orders: [] },
+    distinct: false,
+    is_operator: false,
+    export_state: false,
+  };
+}
+
+// ---- names ------------------------------------------------------------------------------------
+
+/** A PostgreSQL name as text (`public."Orders"`, `orders`) → [schema, name], folded as PostgreSQL folds. */
+function parseQualifiedName(s: string): [string, string] {
+  const parts: string[] = [];
+  let i = 0;
+  while (i < s.length) {
+    if (s[i] === '"') {
+      let j = i + 1;
+      let part = '';
+      for (;;) {
+        if (j >= s.length) throw new PgError(SqlState.InvalidName, `invalid name syntax`);
+        if (s[j] === '"') {
+          if (s[j + 1] === '"') {
+            part += '"';
+            j += 2;
+            continue;
+          }
+          break;
+        }
+        part += s[j++];
+      }
+      parts.push(part);
+      i = j + 1;
+    } else {
+      let j = i;
+      while (j < s.length && s[j] !== '.') j++;
+      parts.push(s.slice(i, j).trim().toLowerCase());
+      i = j;
+    }
+    if (s[i] === '.') i++;
+  }
+  if (parts.length === 0 || parts.length > 3) throw new PgError(SqlState.InvalidName, `invalid name syntax`);
+  const name = parts[parts.length - 1]!;
+  const schema = parts.length >= 2 ? parts[parts.length - 2]! : '';
+  return [schema, name];
+}
+
+const TYPE_OID_BY_NAME = new Map<string, number>();
+for (const r of PG_TYPE.rows) TYPE_OID_BY_NAME.set(String(r[PG_TYPE.columns.indexOf('typname')]), Number(r[0]));
+for (const [oid, name] of PG_FORMAT_TYPE.rows) TYPE_OID_BY_NAME.set(String(name), Number(oid));
+for (const [alias, name] of [['int', 'int4'], ['decimal', 'numeric'], ['float', 'float8'], ['varchar', 'varchar'], ['char', 'bpchar']]) {
+  TYPE_OID_BY_NAME.set(alias!, TYPE_OID_BY_NAME.get(name!)!);
+}
+const PROC_OID_BY_NAME = new Map<string, number>();
+for (const r of PG_PROC.rows) {
+  const name = String(r[PG_PROC.columns.indexOf('proname')]);
+  if (!PROC_OID_BY_NAME.has(name)) PROC_OID_BY_NAME.set(name, Number(r[0]));
+}
+
+/** Array-typed catalog columns: a '{...}' literal compared with one of them is an array. */
+const ARRAY_COLUMNS = new Set(
+  RELATIONS.flatMap((r) => r.columns.filter((c) => c.type.endsWith('[]')).map((c) => c.name)),
+);
+
+// ---- the rewriter ---------------------------------------------------------------------------
+
+export class CatalogRewriter {
+  /** True once the statement used a value of its session: its verdict is the session's own. */
+  usedSession = false;
+  private oids: Map<string, number> | null = null;
+
+  constructor(
+    private readonly ctx: GateContext,
+    private readonly session: SessionFacts,
+    private readonly tokenAt: (location: unknown) => Token | undefined,
+  ) {}
+
+  /** The catalog relation a table reference names, if it names one. */
+  relation(catalog: string, schema: string, name: string): Relation | undefined {
+    if (catalog !== '' && catalog.toLowerCase() !== this.ctx.tenantId) return undefined;
+    const s = schema.toLowerCase();
+    if (s !== '' && s !== 'pg_catalog' && s !== 'information_schema') return undefined;
+    return findRelation(s, name.toLowerCase());
+  }
+
+  /** The table reference that reads a catalog relation's rows for this tenant. */
+  relationRef(ref: AstObject, rel: Relation, confined: (sourceName: string) => AstObject): AstObject {
+    if (ref.sample !== null && ref.sample !== undefined) throw new PgError(SqlState.FeatureNotSupported, 'TABLESAMPLE on a catalog relation is not supported');
+    if (rel.kind === 'tenant') return confined(storedName(rel));
+    return {
+      ...ref,
+      catalog_name: STATIC_DB_NAME,
+      schema_name: 'main',
+      table_name: storedName(rel),
+      alias: typeof ref.alias === 'string' && ref.alias !== '' ? ref.alias : rel.name,
+    };
+  }
+
+  /** SQL of the confined subquery of a tenant catalog relation (parsed by the gate once). */
+  static confinedSql(rel: Relation, tenantId: string, quoteIdent: (s: string) => string, quoteLiteral: (s: string) => string): string {
+    const columns = rel.columns.map((c) => quoteIdent(c.name)).join(', ');
+    return `SELECT ${columns} FROM ${quoteIdent(TENANT_DB_NAME)}.main.${quoteIdent(storedName(rel))} WHERE ${CATALOG_TENANT_COLUMN} = ${quoteLiteral(tenantId)}`;
+  }
+
+  /** An unquoted keyword such as current_user, read as a column reference by DuckDB. */
+  keywordColumn(e: AstObject): AstObject | undefined {
+    const names = e.column_names;
+    if (!Array.isArray(names) || names.length !== 1) return undefined;
+    const tok = this.tokenAt(e.query_location);
+    if (!tok || tok.kind !== 'word') return undefined; // "user" in quotes is a column
+    return this.sessionFunction(String(names[0]).toLowerCase(), [], e);
+  }
+
+  /** Session functions become constants: the verdict is then the session's own. */
+  private sessionFunction(name: string, children: unknown[], e: AstObject): AstObject | undefined {
+    switch (name) {
+      case 'current_user':
+      case 'session_user':
+      case 'user':
+      case 'current_role':
+      case 'getpgusername':
+        this.usedSession = true;
+        return text(this.session.user, e);
+      case 'current_schema':
+        return text('public', e);
+      case 'pg_backend_pid':
+        this.usedSession = true;
+        return int(this.session.pid, e);
+      case 'current_setting': {
+        const settingName = constantString(children[0]);
+        const missingOk = children.length > 1 ? constantBool(children[1]) : false;
+        if (settingName === undefined || missingOk === undefined || children.length > 2) {
+          throw new PgError(SqlState.FeatureNotSupported, 'current_setting() takes a constant setting name');
+        }
+        this.usedSession = true;
+        const v = this.session.setting(settingName);
+        if (v === undefined && !missingOk) throw new PgError(SqlState.UndefinedObject, `unrecognized configuration parameter "${settingName}"`);
+        return text(v ?? null, e);
+      }
+      default:
+        return undefined;
+    }
+  }
+
+  /**
+   * A function call, rewritten when it is one of PostgreSQL's: returns the replacement,
+   * or undefined to leave it as it is.
+   */
+  func(e: AstObject): AstObject | undefined {
+    const name = str(e, 'function_name').toLowerCase();
+    const schema = str(e, 'schema').toLowerCase();
+    const children = Array.isArray(e.children) ? (e.children as unknown[]) : [];
+    if (str(e, 'catalog') !== '' || !['', 'main', 'pg_catalog', 'information_schema'].includes(schema)) return undefined;
+    if (schema === 'information_schema' && name !== '_pg_expandarray') return undefined;
+    const session = this.sessionFunction(name, children, e);
+    if (session) return session;
+    if (name === 'regexp_full_match' || name === '~*' || name === '!~*' || name === '!~' || name === '~') {
+      return this.regex(name, children, e);
+    }
+    if (name === 'array_length' && children.length !== 2) return undefined;
+    if (STATIC_FUNCTIONS.has(name)) return { ...e, catalog: STATIC_DB_NAME, schema: 'main', function_name: name };
+    if (TENANT_FUNCTIONS.has(name)) {
+      return { ...e, catalog: TENANT_DB_NAME, schema: 'main', function_name: name, children: [text(this.ctx.tenantId, arg(e)), ...children] };
+    }
+    if (schema === 'pg_catalog') return { ...e, schema: '' };
+    return undefined;
+  }
+
+  /** `a !~ b`: DuckDB reads NOT(regexp_full_match(a, b)), the location on the NOT. */
+  not(e: AstObject): void {
+    const tok = this.tokenAt(e.query_location);
+    const child = Array.isArray(e.children) && e.children.length === 1 ? (e.children[0] as AstObject) : undefined;
+    if (tok?.kind !== 'op' || !tok.value.startsWith('!') || !isObject(child) || child.class !== 'FUNCTION') return;
+    if (str(child, 'function_name') !== 'regexp_full_match' || str(child, 'schema') !== '' || str(child, 'catalog') !== '') return;
+    const args = Array.isArray(child.children) ? (child.children as unknown[]) : [];
+    (e.children as unknown[])[0] = call('', 'regexp_matches', args.slice(0, 2), child);
+  }
+
+  /** PostgreSQL's ~ matches anywhere in the string; DuckDB's operator, the whole string. */
+  private regex(name: string, children: unknown[], e: AstObject): AstObject | undefined {
+    const tok = this.tokenAt(e.query_location);
+    if (name === 'regexp_full_match' && !(tok?.kind === 'op' && (tok.value.startsWith('~') || tok.value.startsWith('!')))) return undefined;
+    const insensitive = name.includes('*');
+    const args = insensitive ? [...children.slice(0, 2), text('i', arg(e))] : children.slice(0, 2);
+    const match = call('', 'regexp_matches', args, e);
+    if (!name.startsWith('!')) return match;
+    return { class: 'OPERATOR', type: 'OPERATOR_NOT', alias: e.alias ?? '', query_location: e.query_location, children: [{ ...match, alias: '' }] };
+  }
+
+  /** A cast to one of PostgreSQL's OID alias types (regclass...), or to oid/name. */
+  cast(e: AstObject): AstObject | undefined {
+    const type = e.cast_type as AstObject | undefined;
+    if (!isObject(type)) return undefined;
+    if (type.id === 'LIST') return this.arrayLiteralCast(e);
+    if (type.id !== 'UNBOUND' || !isObject(type.type_info)) return undefined;
+    const info = type.type_info as AstObject;
+    const tname = str(info, 'name').toLowerCase();
+    const tschema = str(info, 'schema').toLowerCase();
+    if (tschema !== '' && tschema !== 'pg_catalog') return undefined;
+    const child = e.child;
+    const s = constantString(child);
+    const wrap = (fn: string, catalog: string, args: unknown[]) => call(catalog, fn, args, e);
+    switch (tname) {
+      case 'oid':
+      case 'xid':
+      case 'cid':
+        return { ...e, cast_type: { id: 'INTEGER', type_info: null } };
+      case 'name':
+      case 'pg_node_tree':
+      case 'aclitem':
+        return { ...e, cast_type: { id: 'VARCHAR', type_info: null } };
+      case 'regclass':
+        if (s !== undefined) return int(this.classOid(s), e);
+        return wrap('regclass_name', TENANT_DB_NAME, [text(this.ctx.tenantId, arg(e)), child]);
+      case 'regtype':
+        if (s !== undefined) return int(typeOid(s), e);
+        return wrap('regtype_name', STATIC_DB_NAME, [child]);
+      case 'regproc':
+      case 'regprocedure':
+        if (s !== undefined) return int(procOid(s), e);
+        return wrap('regproc_name', STATIC_DB_NAME, [child]);
+      case 'regnamespace':
+        if (s !== undefined) return int(namespaceOid(s), e);
+        return wrap('regnamespace_name', STATIC_DB_NAME, [child]);
+      case 'regrole':
+        if (s !== undefined) throw new PgError(SqlState.FeatureNotSupported, 'casting a role name to regrole is not supported');
+        return wrap('regrole_name', TENANT_DB_NAME, [text(this.ctx.tenantId, arg(e)), child]);
+      default:
+        return undefined;
+    }
+  }
+
+  /** `'{a,b}'::text[]`: PostgreSQL's array literal, as a DuckDB list of constants. */
+  private arrayLiteralCast(e: AstObject): AstObject | undefined {
+    const s = constantString(e.child);
+    if (s === undefined || !s.trimStart().startsWith('{')) return undefined;
+    return { ...e, child: this.listOf(parseArray(s), e.child as AstObject) };
+  }
+
+  /** `polroles = '{0}'`: a PostgreSQL array literal compared with an array column of the catalog. */
+  comparison(e: AstObject): void {
+    const l = e.left;
+    const r = e.right;
+    const columnName = (x: unknown) =>
+      isObject(x) && x.class === 'COLUMN_REF' && Array.isArray(x.column_names) ? String(x.column_names.at(-1)).toLowerCase() : '';
+    for (const [side, other] of [['left', r], ['right', l]] as const) {
+      const s = constantString(e[side]);
+      if (s !== undefined && s.trimStart().startsWith('{') && ARRAY_COLUMNS.has(columnName(other))) {
+        e[side] = this.listOf(parseArray(s), e[side] as AstObject);
+      }
+    }
+  }
+
+  private listOf(items: ArrayItem[], at: AstObject): AstObject {
+    const children = items.map((x): AstObject => {
+      if (Array.isArray(x)) return this.listOf(x, at);
+      if (x === null) return constant(null, 'NULL', { query_location: at.query_location });
+      return /^-?\d+$/.test(x) && Math.abs(Number(x)) < 2 ** 31 ? int(Number(x), { query_location: at.query_location }) : text(x, { query_location: at.query_location });
+    });
+    return call('', 'list_value', children, at);
+  }
+
+  private classOid(s: string): number {
+    const [schema, name] = parseQualifiedName(s);
+    const rel = this.relation('', schema, name);
+    if (rel) return rel.oid;
+    if (schema === '' || schema === 'public') {
+      const table = this.ctx.tables.get(name.toLowerCase());
+      if (table) {
+        this.oids ??= tableOids([...this.ctx.tables.values()].map((t) => t.name));
+        return this.oids.get(table.name)!;
+      }
+    }
+    throw new PgError(SqlState.UndefinedTable, `relation "${s}" does not exist`);
+  }
+}
+
+function typeOid(s: string): number {
+  const [, name] = parseQualifiedName(s);
+  const oid = TYPE_OID_BY_NAME.get(name) ?? TYPE_OID_BY_NAME.get(s.trim().toLowerCase());
+  if (oid === undefined) throw new PgError(SqlState.UndefinedObject, `type "${s}" does not exist`);
+  return oid;
+}
+
+function procOid(s: string): number {
+  const [, name] = parseQualifiedName(s.replace(/\(.*\)$/, ''));
+  const oid = PROC_OID_BY_NAME.get(name);
+  if (oid === undefined) throw new PgError(SqlState.UndefinedFunction, `function "${s}" does not exist`);
+  return oid;
+}
+
+function namespaceOid(s: string): number {
+  const [, name] = parseQualifiedName(s);
+  const oid = (NAMESPACE as Record<string, number>)[name];
+  if (oid === undefined) throw new PgError(SqlState.InvalidSchemaName, `schema "${s}" does not exist`);
+  return oid;
+}
