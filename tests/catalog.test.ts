@@ -120,6 +120,9 @@ describe('the PostgreSQL catalog', () => {
     });
     expect(row.rc).toBe(ordersOid);
     expect(row.pgc).toBe('1259');
+    // DuckDB locates tokens by UTF-8 byte: text before them may be multi-byte.
+    const utf8 = await acme.query(`SELECT 'crème ☕' AS x, current_user AS u, 'brûlée' ~ 'û' AS m, 'brûlée' !~ 'û' AS n`);
+    expect(utf8.rows[0]).toEqual({ x: 'crème ☕', u: 'acme', m: 't', n: 'f' });
     const analyst = await pgConnect(gw, { tenant: 'acme', user: 'analyst', password: PW }, { types: rawTypes });
     expect((await analyst.query('SELECT current_user AS u, pg_backend_pid() AS pid')).rows[0]).toEqual({ u: 'analyst', pid: String((analyst as unknown as { processID: number }).processID) });
     await analyst.end();
