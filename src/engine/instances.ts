@@ -182,6 +182,11 @@ export class InstanceCache {
     };
   }
 
+  /** Writes the static catalog now (~1 s), so that the first query does not wait for it. */
+  async prepare(): Promise<void> {
+    await this.staticCatalogFile();
+  }
+
   private staticCatalogFile(): Promise<string> {
     if (!this.staticCatalog) {
       const file = path.join(this.opts.tempRoot, `catalog-${crypto.randomBytes(4).toString('hex')}.duckdb`);

@@ -99,6 +99,7 @@ export class Gateway {
     const live = new LiveRegistry(config.dataDir);
     const instances = new InstanceCache({ tempRoot, idleMs: config.instanceIdleMs, logger, describe: describeTenants(live) });
     await live.current(); // a corrupt registry stops the start, with its own message
+    await instances.prepare();
     const gw = new Gateway(config, logger, parser, secondOpinion, instances, live, tls);
     await new Promise<void>((resolve, reject) => {
       gw.server.once('error', reject);
