@@ -37,6 +37,7 @@ const CLOSE_COMPLETE = bodiless(0x33); // '3'
 const NO_DATA = bodiless(0x6e); // 'n'
 const PORTAL_SUSPENDED = bodiless(0x73); // 's'
 const EMPTY_QUERY_RESPONSE = bodiless(0x49); // 'I'
+const COPY_DONE = bodiless(0x63); // 'c'
 
 export class BackendWriter {
   private buf: Buffer;
@@ -226,6 +227,67 @@ export class BackendWriter {
       this.len += 4;
     }
     return this.end();
+  }
+
+  /** CopyOutResponse: COPY's overall format (0 text, 1 binary) and each column's. */
+  copyOutResponse(format: 0 | 1, columnFormats: readonly (0 | 1)[]): this {
+    this.begin(0x48); // 'H'
+    this.ensure(1);
+    this.buf[this.len++] = format;
+    this.int16(columnFormats.length);
+    for (const f of columnFormats) this.int16(f);
+    return this.end();
+  }
+
+  /** One CopyData message holding these bytes. */
+  copyData(bytes: Uint8Array): this {
+    return this.beginCopyData().copyBytes(bytes).endCopyData();
+  }
+
+  /**
+   * A CopyData message written piece by piece, so that many rows of COPY's output are
+   * encoded straight into one message: beginCopyData, copyText / copyBytes / copyInt16 /
+   * copyInt32 as often as needed, endCopyData.
+   */
+  beginCopyData(): this {
+    this.begin(0x64); // 'd'
+    return this;
+  }
+
+  /** Bytes of the CopyData message being written since beginCopyData. */
+  get copyDataLength(): number {
+    return this.msgStart < 0 ? 0 : this.len - this.msgStart - 4;
+  }
+
+  copyText(s: string): this {
+    this.ensure(s.length * 3);
+    this.len += this.buf.write(s, this.len, 'utf8');
+    return this;
+  }
+
+  copyBytes(bytes: Uint8Array): this {
+    this.ensure(bytes.length);
+    this.buf.set(bytes, this.len);
+    this.len += bytes.length;
+    return this;
+  }
+
+  copyInt16(n: number): this {
+    this.int16(n);
+    return this;
+  }
+
+  copyInt32(n: number): this {
+    this.int32(n);
+    return this;
+  }
+
+  endCopyData(): this {
+    return this.end();
+  }
+
+  copyDone(): this {
+    return this.fixed(COPY_DONE);
   }
 
   private fixed(message: Buffer): this {
