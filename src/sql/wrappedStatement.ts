@@ -572,23 +572,24 @@ function parseCopy(r: Reader): CopyStatement {
   // COPY (query) only goes TO.
   const direction = isQuery ? r.accept('TO') : r.accept('TO', 'FROM');
   if (!direction) throw r.syntax();
-  const program = r.accept('PROGRAM') !== undefined;
-  const target = r.peek();
-  if (program || target?.kind === 'string') {
-    r.string();
-    throw new PgError(
-      SqlState.InsufficientPrivilege,
-      program ? 'COPY to or from an external program is not allowed' : `COPY ${direction === 'TO' ? 'to' : 'from'} a file is not allowed`,
-      direction === 'TO' ? { hint: 'COPY ... TO STDOUT works, and so does psql\'s \\copy.' } : {},
-    );
-  }
-  // STDIN and STDOUT both mean the client, either way round, as in PostgreSQL.
-  if (!r.accept('STDOUT', 'STDIN')) throw r.syntax();
+  // COPY FROM writes, wherever its rows come from: refused as in a read-only transaction.
   if (direction === 'FROM') {
     throw new PgError(SqlState.ReadOnlySqlTransaction, 'cannot execute COPY FROM in a read-only transaction', {
       detail: 'tenantgate gives read-only access: COPY can only write a query\'s rows TO STDOUT.',
     });
   }
+  if (r.accept('PROGRAM')) {
+    throw new PgError(SqlState.InsufficientPrivilege, 'COPY to an external program is not allowed', {
+      hint: 'COPY ... TO STDOUT works, and so does psql\'s \\copy.',
+    });
+  }
+  if (r.peek()?.kind === 'string') {
+    throw new PgError(SqlState.InsufficientPrivilege, 'COPY to a file is not allowed', {
+      hint: 'COPY ... TO STDOUT works, and so does psql\'s \\copy.',
+    });
+  }
+  // STDIN and STDOUT both mean the client, either way round, as in PostgreSQL.
+  if (!r.accept('STDOUT', 'STDIN')) throw r.syntax();
   r.accept('WITH');
   if (r.isOp('(')) options.push(...genericOptions(r));
   else oldOptions(r, options);
