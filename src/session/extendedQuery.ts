@@ -11,6 +11,12 @@
  *   prepared again on a connection the portal keeps. Values are bound, never spliced.
  * - Execute streams the portal's rows up to the row limit, then PortalSuspended; the next
  *   Execute resumes where it stopped.
+ *
+ * The statements the session answers itself around a query (COPY, DECLARE, FETCH, MOVE,
+ * CLOSE, PREPARE, EXECUTE, DEALLOCATE; wrappedStatements.ts) can be sent through these
+ * messages too, as PostgreSQL allows; they run at Execute (COPY then enters the copy-out
+ * sub-protocol, whatever the row limit), and their queries take the same prepare, bind
+ * and read steps as any other.
  */
 import type { Logger } from 'pino';
 import { bindParameter, parameterTypes, resultColumns, type ResultColumn } from '../engine/parameters.js';
@@ -19,6 +25,7 @@ import { SqlState } from '../errors/sqlstate.js';
 import { renameColumns, type ColumnNames } from '../sql/columnNames.js';
 import { splitStatements, type StatementText } from '../sql/lexer.js';
 import { parseSessionCommand, runsInFailedBlock, type SessionCommand } from '../sql/sessionCommand.js';
+import { parseWrappedStatement } from '../sql/wrappedStatement.js';
 import type { BackendWriter } from '../wire/backend.js';
 import { readBind, readExecute, readParse, readTarget } from '../wire/frontend.js';
 import { castForDeclaredType, decodeParam, type ParamValue } from '../wire/params.js';
@@ -26,11 +33,12 @@ import { PG_OID, pgFieldTypeFor } from '../wire/pgTypes.js';
 import type { SessionFacts } from '../sql/catalogRewrite.js';
 import type { ActiveQuery } from './activeQuery.js';
 import { Portal, PortalStore, PreparedStatement, StatementStore, type StatementBody } from './portals.js';
-import { describeFields, resultFormats, ResultCursor, type FormatCode } from './resultStream.js';
+import { describeFields, resultFormats, ResultCursor, type FormatCode, type RowWriter } from './resultStream.js';
 import { commandColumns } from './sessionCommands.js';
 import type { SessionServices } from './session.js';
 import type { SessionSettings } from './settings.js';
 import type { Transaction } from './transaction.js';
+import { WrappedStatements } from './wrappedStatements.js';
 
 /** What the extended protocol needs from its session. */
 export interface ExtendedQueryHost {
@@ -56,8 +64,12 @@ function named(columns: ResultColumn[], names: ColumnNames): ResultColumn[] {
 export class ExtendedQuery {
   readonly statements = new StatementStore();
   readonly portals = new PortalStore();
+  /** COPY, cursors, PREPARE/EXECUTE/DEALLOCATE. */
+  readonly wrapped: WrappedStatements;
 
-  constructor(private readonly host: ExtendedQueryHost) {}
+  constructor(private readonly host: ExtendedQueryHost) {
+    this.wrapped = new WrappedStatements(host, this);
+  }
 
   /** In a failed block only COMMIT and ROLLBACK run. */
   private refuseInFailedBlock(endsTransaction: boolean): void {
@@ -75,17 +87,19 @@ export class ExtendedQuery {
     if (parts.length > 1) throw new PgError(SqlState.SyntaxError, 'cannot insert multiple commands into a prepared statement');
     const st = parts[0];
     const command = st ? parseSessionCommand(st.tokens, st.text) : null;
+    const wrapped = st && !command ? parseWrappedStatement(st.tokens, st.text) : null;
     this.refuseInFailedBlock(!st || runsInFailedBlock(command));
     let prepared: PreparedStatement;
     if (!st) prepared = new PreparedStatement(name, { kind: 'empty' }, paramTypes, null);
     else if (command) prepared = new PreparedStatement(name, { kind: 'command', command }, paramTypes, commandColumns(command));
+    else if (wrapped) prepared = yield* this.wrapped.prepare(name, wrapped, paramTypes);
     else prepared = yield* this.host.step((active) => this.prepare(active, name, st, paramTypes));
     this.statements.set(prepared);
     w.parseComplete();
   }
 
   /** Gates the statement and asks DuckDB for the types of its parameters and columns. */
-  private async *prepare(active: ActiveQuery, name: string, st: StatementText, declared: number[]): AsyncGenerator<Uint8Array, PreparedStatement> {
+  async *prepare(active: ActiveQuery, name: string, st: StatementText, declared: number[]): AsyncGenerator<Uint8Array, PreparedStatement> {
     const { services, tenantId, tx } = this.host;
     const { tl, owned } = await tx.lease(services.engine, tenantId);
     if (owned) active.defer(() => tl.lease.release());
@@ -138,6 +152,11 @@ export class ExtendedQuery {
     if (stmt.body.kind === 'query') {
       const body = stmt.body;
       portal = yield* this.host.step((active) => this.bindQuery(active, b.portal, stmt, body, values, b.resultFormats));
+    } else if (stmt.body.kind === 'wrapped') {
+      // Runs at Execute; its columns (FETCH's cursor, EXECUTE's statement) are known then.
+      resultFormats(b.resultFormats, b.resultFormats.length);
+      portal = new Portal(b.portal, stmt, null, [], null);
+      portal.bound = { values, formatCodes: b.resultFormats };
     } else {
       const formats = resultFormats(b.resultFormats, stmt.columns?.length ?? 0);
       portal = new Portal(b.portal, stmt, stmt.columns, formats, null);
@@ -153,7 +172,7 @@ export class ExtendedQuery {
    * changed since (a new snapshot): what a tenant may read is a property of the data,
    * so the same text is checked again against the data it will read.
    */
-  private async *bindQuery(
+  async *bindQuery(
     active: ActiveQuery,
     name: string,
     stmt: PreparedStatement,
@@ -193,7 +212,8 @@ export class ExtendedQuery {
     // Refuses a binary format a column's type lacks; a column typed only by a bound value
     // is checked when the result opens.
     const fields = describeFields(columns, formats);
-    const portal = new Portal(name, stmt, columns, formats, { tl, ownsLease: owned, conn, prepared, cursor: null });
+    const releaseLease = owned ? () => tl.lease.release() : null;
+    const portal = new Portal(name, stmt, columns, formats, { tl, releaseLease, conn, prepared, cursor: null });
     handedOver = true;
     portal.fields = columns.every((c) => c.type !== null) ? fields : null;
     return portal;
@@ -205,11 +225,18 @@ export class ExtendedQuery {
       const stmt = this.statements.get(name);
       if (stmt.columns) this.refuseInFailedBlock(stmt.endsTransaction);
       w.parameterDescription(stmt.paramOids);
-      if (stmt.columns) w.rowDescription(describeFields(stmt.columns, []));
+      const fields = stmt.body.kind === 'wrapped' ? this.wrapped.fields(stmt.body.statement, []) : stmt.columns && describeFields(stmt.columns, []);
+      if (fields) w.rowDescription(fields);
       else w.noData();
       return;
     }
     const portal = this.portals.get(name);
+    if (portal.statement.body.kind === 'wrapped') {
+      const fields = this.wrapped.fields(portal.statement.body.statement, portal.bound?.formatCodes ?? []);
+      if (fields) w.rowDescription(fields);
+      else w.noData();
+      return;
+    }
     if (!portal.columns) {
       w.noData();
       return;
@@ -235,6 +262,13 @@ export class ExtendedQuery {
       this.host.runCommand(body.command, w, false);
       return;
     }
+    if (body.kind === 'wrapped') {
+      if (portal.done) throw new PgError(SqlState.ObjectNotInPrerequisiteState, `portal "${name}" cannot be run`);
+      portal.done = true;
+      const bound = portal.bound ?? { values: [], formatCodes: [] };
+      yield* this.wrapped.run(body.statement, w, { describe: false, values: bound.values, formatCodes: bound.formatCodes, inner: body.inner });
+      return;
+    }
     if (portal.done) {
       w.commandComplete('SELECT 0');
       return;
@@ -248,12 +282,13 @@ export class ExtendedQuery {
   }
 
   /** Opens the portal's result (its query starts running in DuckDB). */
-  private async *open(active: ActiveQuery, portal: Portal): AsyncGenerator<Uint8Array, ResultCursor> {
+  async *open(active: ActiveQuery, portal: Portal): AsyncGenerator<Uint8Array, ResultCursor> {
     const run = portal.run;
     if (!run) throw PgError.internal(`portal "${portal.name}" has no query to run`);
     if (run.cursor) return run.cursor;
     await active.takeSlot(this.host.services.slots, this.host.tenantId);
     active.conn = run.conn;
+    active.countAsRunning(this.host.services.stats);
     const result = await run.prepared.stream();
     active.throwIfInterrupted();
     const names = portal.columns!.map((c) => c.name);
@@ -263,19 +298,38 @@ export class ExtendedQuery {
     return run.cursor;
   }
 
-  private async *fetch(active: ActiveQuery, portal: Portal, w: BackendWriter, maxRows: number): AsyncGenerator<Uint8Array> {
-    const started = performance.now();
+  /**
+   * Reads up to maxRows rows (0: all the rest) of the portal's result, from where the last
+   * read stopped, with `write` (DataRows in the portal's formats unless told otherwise),
+   * and keeps the portal's position for FETCH and MOVE. At the end of its result the
+   * portal gives back its DuckDB side and stays, done.
+   */
+  async *read(active: ActiveQuery, portal: Portal, w: BackendWriter, maxRows: number, write?: RowWriter): AsyncGenerator<Uint8Array, { rows: number; done: boolean }> {
+    if (portal.done) {
+      portal.atEnd = true;
+      return { rows: 0, done: true };
+    }
     const cursor = yield* this.open(active, portal);
     active.conn = portal.run!.conn;
     active.countAsRunning(this.host.services.stats);
-    const { rows, done } = yield* cursor.fetch(w, active, maxRows);
+    const r = yield* cursor.fetch(w, active, maxRows, write);
+    portal.position += r.rows;
+    if (r.done) {
+      portal.atEnd = true;
+      portal.done = true;
+      portal.release();
+    }
+    return r;
+  }
+
+  private async *fetch(active: ActiveQuery, portal: Portal, w: BackendWriter, maxRows: number): AsyncGenerator<Uint8Array> {
+    const started = performance.now();
+    const { rows, done } = yield* this.read(active, portal, w, maxRows);
     if (!done) {
       w.portalSuspended();
       return;
     }
     w.commandComplete(`SELECT ${rows}`);
-    portal.done = true;
-    portal.release();
     this.host.log.info({ rows, ms: Math.round(performance.now() - started) }, 'query done');
   }
 

@@ -1,8 +1,9 @@
 /**
  * One client connection after login: the protocol state machine. It serves the simple
  * Query protocol and the extended protocol (extendedQuery.ts), answers session commands
- * itself (sessionCommands.ts), sends every other statement through the gate, and runs
- * what the gate returns on the tenant's instance.
+ * itself (sessionCommands.ts), runs COPY, cursors and PREPARE/EXECUTE around the queries
+ * they wrap (wrappedStatements.ts), sends every other statement through the gate, and
+ * runs what the gate returns on the tenant's instance.
  *
  * There is one error path (fail): it sends the ErrorResponse, marks an open transaction
  * block failed, and ends the Query; after an error in an extended-protocol message, every
@@ -19,6 +20,7 @@ import type { SessionFacts } from '../sql/catalogRewrite.js';
 import type { Gate } from '../sql/gate.js';
 import { splitStatements, type StatementText } from '../sql/lexer.js';
 import { parseSessionCommand, runsInFailedBlock, type SessionCommand } from '../sql/sessionCommand.js';
+import { parseWrappedStatement } from '../sql/wrappedStatement.js';
 import { BackendWriter, type TransactionStatus } from '../wire/backend.js';
 import { FrontendType, hasValidLength, readQuery } from '../wire/frontend.js';
 import { ActiveQuery } from './activeQuery.js';
@@ -28,6 +30,7 @@ import { FLUSH_BYTES, streamSelect } from './resultStream.js';
 import { runSessionCommand } from './sessionCommands.js';
 import { SessionSettings } from './settings.js';
 import { Transaction } from './transaction.js';
+import { SIMPLE_RUN } from './wrappedStatements.js';
 
 export interface SessionServices {
   gate: Gate;
@@ -71,8 +74,12 @@ export class Session {
     readonly log: Logger,
   ) {
     this.settings = new SessionSettings(startupParams, identity.user);
-    // Portals are not holdable: they end with the transaction they were made in.
-    this.tx = new Transaction(this.settings, () => this.extended.portals.closeAll());
+    // Portals end with the transaction they were made in; cursors WITH HOLD outlive it.
+    this.tx = new Transaction(this.settings, {
+      end: (rollback) => this.extended.portals.endTransaction(rollback),
+      mark: () => this.extended.portals.mark(),
+      rollbackTo: (mark) => this.extended.portals.rollbackTo(mark),
+    });
     this.extended = new ExtendedQuery(this);
   }
 
@@ -113,13 +120,16 @@ export class Session {
       return;
     }
     switch (type) {
-      case FrontendType.Sync:
+      case FrontendType.Sync: {
+        // Outside a block, Sync ends the implicit transaction: rolled back if a message failed.
+        const failed = this.skipUntilSync;
         this.skipUntilSync = false;
         this.extended.portals.close('');
-        if (this.tx.status === 'I') this.extended.portals.closeAll(); // the implicit transaction ends
+        if (this.tx.status === 'I') this.extended.portals.endTransaction(failed);
         this.out.readyForQuery(this.tx.status);
         yield this.out.take();
         return;
+      }
       case FrontendType.Flush:
         yield this.out.take();
         return;
@@ -240,6 +250,7 @@ export class Session {
   private async *simpleQuery(msg: Uint8Array): AsyncGenerator<Uint8Array> {
     const w = this.out;
     let current: StatementText | null = null;
+    let failed = false;
     // A simple Query uses (and so destroys) the unnamed statement and portal.
     this.extended.statements.delete('');
     this.extended.portals.close('');
@@ -254,9 +265,11 @@ export class Session {
       }
       current = null;
     } catch (e) {
+      failed = true;
       this.fail(w, e, current?.offset ?? 0);
     }
-    if (this.tx.status === 'I') this.extended.portals.closeAll();
+    // Outside a block the Query was its own transaction: it ends here.
+    if (this.tx.status === 'I') this.extended.portals.endTransaction(failed);
     if (!this.closing) w.readyForQuery(this.tx.status);
     yield w.take();
   }
@@ -277,6 +290,7 @@ export class Session {
 
   private async *statement(st: StatementText, w: BackendWriter): AsyncGenerator<Uint8Array> {
     const cmd = parseSessionCommand(st.tokens, st.text);
+    const wrapped = cmd ? null : parseWrappedStatement(st.tokens, st.text);
     if (this.tx.status === 'E' && !runsInFailedBlock(cmd)) {
       throw new PgError(
         SqlState.InFailedSqlTransaction,
@@ -285,6 +299,10 @@ export class Session {
     }
     if (cmd) {
       this.runCommand(cmd, w, true);
+      return;
+    }
+    if (wrapped) {
+      yield* this.extended.wrapped.run(wrapped, w, SIMPLE_RUN);
       return;
     }
     yield* this.step((active) => this.runQuery(active, st, w));

@@ -1,8 +1,9 @@
 /**
  * The transaction state of a session: outside a block ('I'), in a BEGIN block ('T'), or
  * in a block that failed ('E', until ROLLBACK). tenantgate is read-only, so a block is
- * about what it reads and its settings: one snapshot for the whole block, and SET / SET
- * LOCAL undone as PostgreSQL undoes them.
+ * about what it reads, its settings and its portals: one snapshot for the whole block,
+ * SET / SET LOCAL undone as PostgreSQL undoes them, and the portals and cursors made in
+ * it closed as PostgreSQL closes them (TransactionHooks).
  */
 import type { TenantEngine, TenantLease } from '../engine/tenantEngine.js';
 import { PgError } from '../errors/PgError.js';
@@ -10,20 +11,39 @@ import { SqlState } from '../errors/sqlstate.js';
 import type { TransactionStatus } from '../wire/backend.js';
 import type { ParameterChange, SessionSettings } from './settings.js';
 
+/** What the portals (cursors) of a session do as its transaction goes. */
+export interface TransactionHooks {
+  /** The block ended, committed or rolled back (a failed block always rolls back). */
+  end(rollback: boolean): void;
+  /** A mark for a new savepoint. */
+  mark(): number;
+  /** ROLLBACK TO the savepoint with this mark. */
+  rollbackTo(mark: number): void;
+}
+
+/** The snapshot a block reads, shared with the cursors WITH HOLD declared in it, which may outlive it. */
+interface BlockLease {
+  tl: TenantLease;
+  refs: number;
+}
+
+function unref(b: BlockLease): void {
+  if (--b.refs === 0) b.tl.lease.release();
+}
+
 export class Transaction {
   status: TransactionStatus = 'I';
   /** The snapshot a transaction block reads: taken by its first statement. */
-  private blockLease: TenantLease | null = null;
+  private blockLease: BlockLease | null = null;
   /** Settings at BEGIN, to return to on ROLLBACK. */
   private saved: ReadonlyMap<string, string> | null = null;
   private readonly local = new Set<string>();
-  /** Savepoints of the block, oldest first, with the settings to return to. */
-  private savepoints: { name: string; settings: ReadonlyMap<string, string> }[] = [];
+  /** Savepoints of the block, oldest first, with the settings to return to and the portals' mark. */
+  private savepoints: { name: string; settings: ReadonlyMap<string, string>; mark: number }[] = [];
 
-  /** onEnd: the block is over (portals are not holdable: they end with it). */
   constructor(
     private readonly settings: SessionSettings,
-    private readonly onEnd: () => void,
+    private readonly hooks: TransactionHooks,
   ) {}
 
   begin(): void {
@@ -44,7 +64,7 @@ export class Transaction {
   /** SAVEPOINT: a point inside the block to roll back to. A later one may reuse a name. */
   savepoint(name: string): void {
     if (this.status === 'I') throw new PgError(SqlState.NoActiveSqlTransaction, 'SAVEPOINT can only be used in transaction blocks');
-    this.savepoints.push({ name, settings: this.settings.snapshot() });
+    this.savepoints.push({ name, settings: this.settings.snapshot(), mark: this.hooks.mark() });
   }
 
   /** RELEASE: forgets the savepoint and every later one. */
@@ -53,13 +73,15 @@ export class Transaction {
   }
 
   /**
-   * ROLLBACK TO: back to the savepoint (which stays), undoing later settings; a failed
-   * block is usable again. Returns the ParameterStatus messages the restored settings call for.
+   * ROLLBACK TO: back to the savepoint (which stays), undoing later settings and closing
+   * later portals; a failed block is usable again. Returns the ParameterStatus messages
+   * the restored settings call for.
    */
   rollbackTo(name: string): ParameterChange[] {
     const i = this.findSavepoint(name, 'ROLLBACK TO SAVEPOINT');
     this.savepoints.length = i + 1;
     this.status = 'T';
+    this.hooks.rollbackTo(this.savepoints[i]!.mark);
     return this.settings.restore(this.savepoints[i]!.settings);
   }
 
@@ -80,7 +102,7 @@ export class Transaction {
     this.saved = null;
     this.local.clear();
     this.savepoints = [];
-    this.onEnd();
+    this.hooks.end(rollback);
     this.releaseLease();
     return changes;
   }
@@ -90,15 +112,32 @@ export class Transaction {
    * it), or outside a block a lease of its own, which the caller releases (owned).
    */
   async lease(engine: TenantEngine, tenantId: string): Promise<{ tl: TenantLease; owned: boolean }> {
-    if (this.blockLease) return { tl: this.blockLease, owned: false };
+    if (this.blockLease) return { tl: this.blockLease.tl, owned: false };
     const tl = await engine.lease(tenantId);
     if (this.status === 'I') return { tl, owned: true };
-    this.blockLease = tl;
+    this.blockLease = { tl, refs: 1 };
     return { tl, owned: false };
   }
 
+  /**
+   * A reference to the block's lease (`tl`, as lease() gave it) that outlives the block:
+   * a cursor WITH HOLD keeps reading the block's snapshot after COMMIT. Call the function
+   * returned to let go; the lease is released when the block and every holder have.
+   */
+  holdLease(tl: TenantLease): () => void {
+    const b = this.blockLease;
+    if (b?.tl !== tl) throw PgError.internal('a held cursor must read its block\'s snapshot');
+    b.refs++;
+    let held = true;
+    return () => {
+      if (held) unref(b);
+      held = false;
+    };
+  }
+
   releaseLease(): void {
-    this.blockLease?.lease.release();
+    const b = this.blockLease;
     this.blockLease = null;
+    if (b) unref(b);
   }
 }
