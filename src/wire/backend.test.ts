@@ -58,3 +58,22 @@ describe('BackendWriter', () => {
     );
   });
 });
+
+describe('BackendWriter: COPY out', () => {
+  it('encodes CopyOutResponse, CopyData written piece by piece, and CopyDone', () => {
+    const w = new BackendWriter(4);
+    w.copyOutResponse(0, [0, 0]);
+    w.beginCopyData().copyText('1\tcafé\n');
+    expect(w.copyDataLength).toBe(8);
+    w.copyInt16(-1).copyInt32(7).copyBytes(Buffer.from([0xff])).endCopyData();
+    w.copyData(Buffer.from('x')).copyDone();
+    expect(w.take()).toEqual(
+      Buffer.concat([
+        msg('H', Buffer.from([0]), i16(2), i16(0), i16(0)),
+        msg('d', Buffer.from('1\tcafé\n'), i16(-1), i32(7), Buffer.from([0xff])),
+        msg('d', Buffer.from('x')),
+        msg('c'),
+      ]),
+    );
+  });
+});
