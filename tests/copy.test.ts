@@ -187,6 +187,23 @@ describe('COPY TO STDOUT', () => {
     expect((await c.query('SELECT 4 AS four')).rows).toEqual([{ four: '4' }]);
   });
 
+  it('stops a COPY at statement_timeout, and the COPY of a client that hangs up', async () => {
+    await c.query("SET statement_timeout = '300ms'");
+    expect(await copyError(c, `COPY (${ENDLESS_QUERY}) TO STDOUT`)).toEqual({ code: '57014', message: 'canceling statement due to statement timeout' });
+    await c.query('RESET statement_timeout');
+    await until(() => gw.gateway.runningQueries === 0);
+    const other = await pgConnect(gw, { tenant: 'acme', password: PW });
+    const stream = other.query(copyTo("COPY (SELECT i, repeat('z', 100) AS pad FROM range(5000000) t(i)) TO STDOUT"));
+    stream.on('error', () => {});
+    let got = 0;
+    stream.on('data', (d: Buffer) => (got += d.length));
+    await until(() => got > 0 && gw.gateway.runningQueries === 1);
+    stream.pause(); // the server waits on a socket nobody reads...
+    (other as unknown as { connection: { stream: net.Socket } }).connection.stream.destroy(); // ...then it goes away
+    await until(() => gw.gateway.runningQueries === 0);
+    expect((await c.query('SELECT 5 AS five')).rows).toEqual([{ five: '5' }]);
+  });
+
   it('is refused in a failed transaction block, like any statement', async () => {
     await c.query('BEGIN');
     await expect(c.query('SELECT nope FROM orders')).rejects.toMatchObject({ code: '42703' });
