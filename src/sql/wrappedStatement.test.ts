@@ -100,6 +100,7 @@ describe('COPY', () => {
     expect(fails("COPY (SELECT 1) TO '/tmp/x.parquet' (FORMAT parquet)")).toMatchObject({ code: '42501' });
     expect(fails("COPY t TO PROGRAM 'rm -rf /'")).toMatchObject({ code: '42501', message: 'COPY to an external program is not allowed' });
     expect(fails('COPY (SELECT 1) FROM STDIN')).toMatchObject({ code: '42601', message: 'syntax error at or near "FROM"' });
+    expect(fails('COPY FROM DATABASE acme TO other')).toMatchObject({ code: '25006' });
     expect(fails('COPY () TO STDOUT')).toMatchObject({ code: '42601' });
     expect(fails('COPY t TO STDOUT WITH NONSENSE')).toMatchObject({ code: '42601', message: 'syntax error at or near "NONSENSE"' });
     expect(fails('COPY t')).toMatchObject({ code: '42601', message: 'syntax error at end of input' });

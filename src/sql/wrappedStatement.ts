@@ -540,6 +540,12 @@ function oldOptions(r: Reader, into: CopyOption[]): void {
 
 function parseCopy(r: Reader): CopyStatement {
   r.i = 1;
+  // DuckDB's COPY FROM DATABASE a TO b copies one database into another: a write.
+  if (r.word() === 'FROM' && r.word(1) === 'DATABASE') {
+    throw new PgError(SqlState.ReadOnlySqlTransaction, 'cannot execute COPY FROM DATABASE in a read-only transaction', {
+      detail: 'tenantgate gives read-only access: COPY can only write a query\'s rows TO STDOUT.',
+    });
+  }
   const options: CopyOption[] = [];
   const binaryAt = r.peek();
   if (r.accept('BINARY')) options.push({ name: 'format', arg: { kind: 'string', value: 'binary' }, at: binaryAt! });
