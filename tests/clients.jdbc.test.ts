@@ -6,7 +6,7 @@
  * All checks run in one JVM (tests/support/java/JdbcChecks.java); each `it` asserts one.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { checked, requireJava, type CheckResults } from './support/clients.js';
+import { checked, DRIVER_TABLES_SQL, requireJava, type CheckResults } from './support/clients.js';
 import { addTestTenant, startGateway, type TestGateway } from './support/gateway.js';
 import { runJava } from './support/jdbc.js';
 import { ENDLESS_QUERY } from './support/wait.js';
@@ -14,20 +14,9 @@ import { ENDLESS_QUERY } from './support/wait.js';
 const PW = 'jdbc-test-password';
 const hasJava = requireJava();
 
-/** The one row of table `typed`: a column of each type tenants' tools bind and read. */
-const TYPED_SQL = `CREATE TABLE typed AS SELECT 42::INTEGER AS i, 9007199254740993::BIGINT AS l, (-7)::SMALLINT AS s,
-  2.5::DOUBLE AS d, 1.25::REAL AS f, true AS b, 12345.6789::DECIMAL(12,4) AS n, 'Grüße, ☕' AS t, DATE '2024-02-29' AS dt,
-  TIMESTAMP '2024-01-02 03:04:05.123456' AS ts, '\\x00\\xFF'::BLOB AS bin, 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11'::UUID AS u,
-  NULL::INTEGER AS nothing`;
-
-/** 1,000 orders; order i was shipped i seconds and i microseconds after 2024-01-01. */
-const ORDERS_SQL = `CREATE TABLE orders AS SELECT i::BIGINT AS order_id, DATE '2024-01-01' + (i % 30)::INTEGER AS order_date,
-  'widget ' || (i % 3) AS product, (i % 7)::INTEGER AS quantity, (i * 1.25)::DECIMAL(10,2) AS unit_price,
-  TIMESTAMP '2024-01-01 00:00:00' + to_microseconds(i * 1000001) AS shipped_at FROM range(1000) t(i)`;
-
 const j = (cls: string, value: string) => ({ class: cls, value });
 
-/** getObject of every column of `typed`, as pgjdbc maps PostgreSQL types to Java classes. */
+/** getObject of every column of `typed` (DRIVER_TABLES_SQL), as pgjdbc maps PostgreSQL types to Java classes. */
 const TYPED_OBJECTS = {
   i: j('java.lang.Integer', '42'),
   l: j('java.lang.Long', '9007199254740993'),
@@ -69,7 +58,7 @@ describe.runIf(hasJava)('pgjdbc', () => {
   let results: CheckResults;
   beforeAll(async () => {
     gw = await startGateway();
-    await addTestTenant(gw.registry, 'acme', PW, { sql: [TYPED_SQL, ORDERS_SQL] });
+    await addTestTenant(gw.registry, 'acme', PW, { sql: DRIVER_TABLES_SQL });
     results = await runJava(gw, 'JdbcChecks', { tenant: 'acme', password: PW }, { endless: ENDLESS_QUERY });
   });
   afterAll(() => gw?.stop());
@@ -201,4 +190,35 @@ describe.runIf(hasJava)('pgjdbc', () => {
     });
   });
 
+  it('answers DatabaseMetaData: product, version, catalog, schema (current_schema())', () => {
+    expect(checked(results, 'databaseMetaData')).toEqual({
+      product: 'PostgreSQL', major: 16, catalog: 'acme', schema: 'public', readOnly: false, user: 'acme',
+    });
+  });
+
+  it('lists the tenant\'s tables with DatabaseMetaData.getTables', () => {
+    expect(checked(results, 'metaDataTables')).toEqual([
+      ['public', 'orders', 'TABLE'],
+      ['public', 'typed', 'TABLE'],
+    ]);
+  });
+
+  it('lists a table\'s columns with DatabaseMetaData.getColumns', () => {
+    expect(checked(results, 'metaDataColumns')).toEqual([
+      ['order_id', -5, 'int8', 1],
+      ['order_date', 91, 'date', 2],
+      ['product', 12, 'text', 3],
+      ['quantity', 4, 'int4', 4],
+      ['unit_price', 2, 'numeric', 5],
+      ['shipped_at', 93, 'timestamp', 6],
+    ]);
+  });
+
+  it('reads interval, json and array columns as PGInterval, PGobject and java.sql.Array', () => {
+    expect(checked(results, 'extraTypes')).toEqual({
+      interval: j('org.postgresql.util.PGInterval', '0 years 0 mons 1 days 2 hours 3 mins 4.0 secs'),
+      json: j('org.postgresql.util.PGobject', '{"a":1}'),
+      array: { baseTypeName: 'int4', elements: j('java.lang.Integer[]', '[1, 2, null]') },
+    });
+  });
 });

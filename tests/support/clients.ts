@@ -112,6 +112,21 @@ export function run(cmd: string, args: string[], opts: { env?: NodeJS.ProcessEnv
   });
 }
 
+/**
+ * Tables the driver tests read. `typed` has one row with a column of each type tenants'
+ * tools bind and read; `orders` has 1,000 rows, order i shipped i seconds and i
+ * microseconds after 2024-01-01.
+ */
+export const DRIVER_TABLES_SQL = [
+  `CREATE TABLE typed AS SELECT 42::INTEGER AS i, 9007199254740993::BIGINT AS l, (-7)::SMALLINT AS s,
+    2.5::DOUBLE AS d, 1.25::REAL AS f, true AS b, 12345.6789::DECIMAL(12,4) AS n, 'Grüße, ☕' AS t, DATE '2024-02-29' AS dt,
+    TIMESTAMP '2024-01-02 03:04:05.123456' AS ts, '\\x00\\xFF'::BLOB AS bin, 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11'::UUID AS u,
+    NULL::INTEGER AS nothing`,
+  `CREATE TABLE orders AS SELECT i::BIGINT AS order_id, DATE '2024-01-01' + (i % 30)::INTEGER AS order_date,
+    'widget ' || (i % 3) AS product, (i % 7)::INTEGER AS quantity, (i * 1.25)::DECIMAL(10,2) AS unit_price,
+    TIMESTAMP '2024-01-01 00:00:00' + to_microseconds(i * 1000001) AS shipped_at FROM range(1000) t(i)`,
+];
+
 /** What one check of a driver program (tests/support/java, tests/support/python) gave back. */
 export type CheckResult = { ok: true; value: unknown } | { ok: false; error: Record<string, unknown> };
 export type CheckResults = Record<string, CheckResult>;

@@ -33,6 +33,8 @@ import java.util.Map;
 import java.util.Properties;
 import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import org.postgresql.PGResultSetMetaData;
 import org.postgresql.PGStatement;
 
@@ -68,6 +70,10 @@ public class JdbcChecks {
     check("autosave", JdbcChecks::autosave);
     check("queryTimeout", JdbcChecks::queryTimeout);
     check("cancelFromAnotherThread", JdbcChecks::cancelFromAnotherThread);
+    check("databaseMetaData", JdbcChecks::databaseMetaData);
+    check("metaDataTables", JdbcChecks::metaDataTables);
+    check("metaDataColumns", JdbcChecks::metaDataColumns);
+    check("extraTypes", JdbcChecks::extraTypes);
 
     System.out.println("@result " + Json.write(results));
     System.out.flush();
@@ -327,25 +333,73 @@ public class JdbcChecks {
     }
   }
 
-  /** Statement.cancel() from a second thread while the first waits for the result. */
+  /**
+   * Statement.cancel() from a second thread while the first waits for the result. cancel()
+   * does nothing unless the statement is executing, so it is repeated until the query ends.
+   */
   static Object cancelFromAnotherThread() throws Exception {
     try (Connection c = connect(new Properties()); Statement s = c.createStatement()) {
       Object[] cancelError = new Object[1];
+      CountDownLatch finished = new CountDownLatch(1);
       Thread canceller = new Thread(() -> {
         try {
           awaitRunning();
-          s.cancel();
+          do s.cancel(); while (!finished.await(1, TimeUnit.SECONDS));
         } catch (Exception e) {
           cancelError[0] = e.toString();
         }
       });
       canceller.start();
       Map<String, Object> out = new LinkedHashMap<>();
-      out.put("error", sqlError(() -> s.executeQuery(opt.get("endless"))));
+      try {
+        out.put("error", sqlError(() -> s.executeQuery(opt.get("endless"))));
+      } finally {
+        finished.countDown();
+      }
       canceller.join();
       out.put("cancelError", cancelError[0]);
       out.put("after", scalar(c, "SELECT 7"));
       return out;
+    }
+  }
+
+  /** Product and version (from the startup), catalog, and the schema (pgjdbc asks select current_schema()). */
+  static Object databaseMetaData() throws Exception {
+    try (Connection c = connect(new Properties())) {
+      var md = c.getMetaData();
+      return obj("product", md.getDatabaseProductName(), "major", md.getDatabaseMajorVersion(), "catalog", c.getCatalog(),
+          "schema", c.getSchema(), "readOnly", c.isReadOnly(), "user", md.getUserName());
+    }
+  }
+
+  static Object metaDataTables() throws Exception {
+    try (Connection c = connect(new Properties());
+         ResultSet r = c.getMetaData().getTables(null, null, "%", new String[] {"TABLE", "VIEW"})) {
+      List<Object> rows = new ArrayList<>();
+      while (r.next()) rows.add(List.of(r.getString("TABLE_SCHEM"), r.getString("TABLE_NAME"), r.getString("TABLE_TYPE")));
+      return rows;
+    }
+  }
+
+  static Object metaDataColumns() throws Exception {
+    try (Connection c = connect(new Properties());
+         ResultSet r = c.getMetaData().getColumns(null, null, "orders", "%")) {
+      List<Object> rows = new ArrayList<>();
+      while (r.next()) {
+        rows.add(List.of(r.getString("COLUMN_NAME"), r.getInt("DATA_TYPE"), r.getString("TYPE_NAME"), r.getInt("ORDINAL_POSITION")));
+      }
+      return rows;
+    }
+  }
+
+  /** Types whose getObject class pgjdbc finds by name: interval, json, arrays. */
+  static Object extraTypes() throws Exception {
+    try (Connection c = connect(new Properties()); Statement s = c.createStatement();
+         ResultSet r = s.executeQuery("SELECT INTERVAL '1 day 02:03:04' AS iv, '{\"a\":1}'::JSON AS j, ARRAY[1, 2, NULL]::INTEGER[] AS arr")) {
+      r.next();
+      java.sql.Array arr = r.getArray(3);
+      return obj("interval", describe(r.getObject(1)), "json", describe(r.getObject(2)),
+          "array", obj("baseTypeName", arr.getBaseTypeName(), "elements", describe(arr.getArray())));
     }
   }
 
