@@ -200,6 +200,32 @@ describe.runIf(hasPsycopg2)('Python drivers', () => {
       expect(checked(results, 'inspectTableNames')).toEqual(['orders', 'typed']);
     });
 
+    it('lists a table\'s columns with inspect(engine).get_columns()', () => {
+      expect(checked(results, 'inspectColumns')).toEqual([
+        { name: 'order_id', type: 'BIGINT', nullable: true },
+        { name: 'order_date', type: 'DATE', nullable: true },
+        { name: 'product', type: 'TEXT', nullable: true },
+        { name: 'quantity', type: 'INTEGER', nullable: true },
+        { name: 'unit_price', type: 'NUMERIC(10, 2)', nullable: true },
+        { name: 'shipped_at', type: 'TIMESTAMP', nullable: true },
+      ]);
+    });
+
+    it('reads a whole table with pandas.read_sql_table (reflection, then SELECT)', () => {
+      expect(checked(results, 'pandasReadSqlTable')).toEqual({
+        dtypes: {
+          order_id: 'int64', order_date: 'datetime64[ns]', product: 'object', quantity: 'int64', unit_price: 'float64',
+          shipped_at: 'datetime64[ns]',
+        },
+        rows: 1000,
+        first: {
+          order_id: int(0), order_date: py('pandas._libs.tslibs.timestamps.Timestamp', '2024-01-01T00:00:00'),
+          product: py('str', 'widget 0'), quantity: int(0), unit_price: py('float', '0.0'),
+          shipped_at: py('pandas._libs.tslibs.timestamps.Timestamp', '2024-01-01T00:00:00'),
+        },
+      });
+    });
+
     it('reads a query with parameters into a DataFrame with pandas.read_sql_query and a psycopg2 connection', () => {
       expect(checked(results, 'pandasReadSqlQueryWithPsycopg2')).toEqual({
         dtypes: { product: 'object', n: 'int64', most: 'int64', first: 'object' },

@@ -92,6 +92,15 @@ def inspectTableNames():
 
 
 @check
+def inspectColumns():
+    e = engine()
+    try:
+        return [{'name': c['name'], 'type': str(c['type']), 'nullable': c['nullable']} for c in sa.inspect(e).get_columns('orders')]
+    finally:
+        e.dispose()
+
+
+@check
 def pandasReadSqlWithEngine():
     e = engine()
     try:
@@ -110,6 +119,18 @@ def pandasReadSqlQueryWithPsycopg2():
                                            'FROM orders WHERE order_id < %(n)s GROUP BY product ORDER BY product', conn, params={'n': 30}))
     finally:
         conn.close()
+
+
+@check
+def pandasReadSqlTable():
+    """read_sql_table reflects the table through SQLAlchemy, then selects every column."""
+    e = engine()
+    try:
+        df = pandas.read_sql_table('orders', e)
+        return {'dtypes': {c: str(t) for c, t in df.dtypes.items()}, 'rows': len(df),
+                'first': describe_row(list(df.columns), next(df.itertuples(index=False, name=None)))}
+    finally:
+        e.dispose()
 
 
 if __name__ == '__main__':
