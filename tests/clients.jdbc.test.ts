@@ -102,6 +102,21 @@ describe.runIf(hasJava)('pgjdbc', () => {
     expect(checked(results, 'parametersInWhere')).toBe('1');
   });
 
+  it('keeps every digit of a BigDecimal bound where the SQL gives no scale', () => {
+    expect(checked(results, 'unconstrainedNumeric')).toEqual({
+      '12345.6789': {
+        bare: j('java.math.BigDecimal', '12345.6789'),
+        cast: j('java.math.BigDecimal', '12345.6789'),
+        matches: j('java.lang.Long', '1'),
+      },
+      '123456789012345678901.5': {
+        bare: j('java.math.BigDecimal', '123456789012345678901.5'),
+        cast: j('java.math.BigDecimal', '123456789012345678901.5'),
+        matches: j('java.lang.Long', '0'),
+      },
+    });
+  });
+
   it('binds and reads java.time LocalDate and LocalDateTime', () => {
     expect(checked(results, 'javaTime')).toEqual([
       [j('java.time.LocalDate', '2024-02-29'), j('java.time.LocalDateTime', '2024-01-02T03:04:05.123456')],

@@ -135,6 +135,11 @@ describe('postgres.js', () => {
     expect(rows.map((r) => r.order_id)).toEqual(['1', '2', '3']);
   });
 
+  it('sends an array parameter, sql.array([...]), and reads an array back', async () => {
+    // postgres.js declares the parameter text[] (OID 1009); PostgreSQL returns it as text[].
+    expect([...(await sql`select ${sql.array([1, 2, 3])} as arr`)]).toEqual([{ arr: ['1', '2', '3'] }]);
+  });
+
   it('rolls back to a savepoint inside sql.begin, and the transaction goes on', async () => {
     const out = await sql.begin(async (tx) => {
       const before = (await tx`select count(*)::int as n from orders where order_id < ${10}`)[0]!.n as number;

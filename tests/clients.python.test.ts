@@ -91,6 +91,10 @@ describe.runIf(hasPsycopg2)('Python drivers', () => {
       expect(checked(results, 'namedParameters')).toEqual([1, 4, 7].map((i) => tuple(int(i), py('str', 'widget 1'))));
     });
 
+    it('sends bytes as a bytea literal and reads the same bytes back', () => {
+      expect(checked(results, 'bytesParameter')).toEqual({ bytes: py('memoryview', '00ff'), length: int(2), matches: int(1) });
+    });
+
     it('reads through a named (server-side) cursor: DECLARE, FETCH FORWARD itersize, CLOSE', () => {
       expect(checked(results, 'namedCursor')).toEqual({
         first: [0, 1, 2, 3, 4].map((i) => tuple(int(i), dec((i * 1.25).toFixed(2)))),
@@ -223,6 +227,13 @@ describe.runIf(hasPsycopg2)('Python drivers', () => {
           product: py('str', 'widget 0'), quantity: int(0), unit_price: py('float', '0.0'),
           shipped_at: py('pandas._libs.tslibs.timestamps.Timestamp', '2024-01-01T00:00:00'),
         },
+      });
+    });
+
+    it('gives sum() of an integer column PostgreSQL\'s type: bigint (int64 in pandas), numeric for bigint', () => {
+      expect(checked(results, 'pandasSumOfIntegers')).toEqual({
+        dtypes: { quantity: 'int64', ids: 'float64' },
+        rows: [{ quantity: int(2997), ids: py('float', '499500.0') }],
       });
     });
 

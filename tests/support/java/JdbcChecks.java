@@ -61,6 +61,7 @@ public class JdbcChecks {
     check("parameters", JdbcChecks::parameters);
     check("parametersInWhere", JdbcChecks::parametersInWhere);
     check("javaTime", JdbcChecks::javaTime);
+    check("unconstrainedNumeric", JdbcChecks::unconstrainedNumeric);
     check("prepareThreshold", JdbcChecks::prepareThreshold);
     check("fetchSize", JdbcChecks::fetchSize);
     check("errorsAutocommit", JdbcChecks::errorsAutocommit);
@@ -161,6 +162,29 @@ public class JdbcChecks {
     p.setTimestamp(10, java.sql.Timestamp.valueOf("2024-01-02 03:04:05.123456"));
     p.setBytes(11, new byte[] {0, (byte) 0xff});
     p.setObject(12, UUID.fromString("a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11"));
+  }
+
+  /**
+   * setBigDecimal where the SQL gives no scale: bare, cast to numeric, and compared with a
+   * numeric(12,4) column. PostgreSQL keeps every digit of an unconstrained numeric.
+   */
+  static Object unconstrainedNumeric() throws Exception {
+    try (Connection c = connect(new Properties());
+         PreparedStatement p = c.prepareStatement("SELECT ? AS bare, ?::numeric AS cast, (SELECT count(*) FROM typed WHERE n = ?) AS matches")) {
+      Map<String, Object> out = new LinkedHashMap<>();
+      for (String v : new String[] {"12345.6789", "123456789012345678901.5"}) {
+        BigDecimal d = new BigDecimal(v);
+        p.setBigDecimal(1, d);
+        p.setBigDecimal(2, d);
+        p.setBigDecimal(3, d);
+        try (ResultSet r = p.executeQuery()) {
+          out.put(v, rowObjects(r));
+        } catch (SQLException e) {
+          out.put(v, err(e));
+        }
+      }
+      return out;
+    }
   }
 
   /** java.time values in both directions (JDBC 4.2). */

@@ -89,6 +89,14 @@ def parametersInWhere():
 
 
 @check
+def bytesParameter():
+    """psycopg2 writes bytes as a literal in PostgreSQL's hex format: '\\x00ff'::bytea."""
+    with session() as conn, conn.cursor() as cur:
+        return one(cur, 'SELECT %s AS bytes, octet_length(%s) AS length, (SELECT count(*) FROM typed WHERE bin = %s) AS matches',
+                   (b'\x00\xff', b'\x00\xff', b'\x00\xff'))
+
+
+@check
 def namedParameters():
     with session() as conn, conn.cursor() as cur:
         cur.execute('SELECT order_id, product FROM orders WHERE order_id < %(n)s AND product = %(p)s ORDER BY order_id',

@@ -122,6 +122,16 @@ def pandasReadSqlQueryWithPsycopg2():
 
 
 @check
+def pandasSumOfIntegers():
+    """sum() of an integer column is bigint in PostgreSQL: pandas makes it int64."""
+    e = engine()
+    try:
+        return frame(pandas.read_sql('SELECT sum(quantity) AS quantity, sum(order_id) AS ids FROM orders', e))
+    finally:
+        e.dispose()
+
+
+@check
 def pandasReadSqlTable():
     """read_sql_table reflects the table through SQLAlchemy, then selects every column."""
     e = engine()
