@@ -120,6 +120,11 @@ describe('the PostgreSQL catalog', () => {
     });
     expect(row.rc).toBe(ordersOid);
     expect(row.pgc).toBe('1259');
+    // x = ANY(array) as a list lookup (DuckDB's subquery cannot sit in an outer join's
+    // condition, as in SQLAlchemy's index reflection), with PostgreSQL's NULLs.
+    const any = await acme.query(`SELECT 1 = ANY(ARRAY[2, NULL]) AS a1, 2 = ANY(ARRAY[2]) AS a2, NULL::int = ANY(ARRAY[1]) AS a3,
+      1 = ANY(ARRAY[]::int[]) AS a4, 3 <> ALL(ARRAY[1, 2]) AS a5, (SELECT count(*) FROM orders o LEFT JOIN customers c ON c.id = ANY(ARRAY[o.customer_id, 7])) AS a6`);
+    expect(any.rows[0]).toEqual({ a1: null, a2: 't', a3: null, a4: 'f', a5: 't', a6: '2' });
     // DuckDB locates tokens by UTF-8 byte: text before them may be multi-byte.
     const utf8 = await acme.query(`SELECT 'crème ☕' AS x, current_user AS u, 'brûlée' ~ 'û' AS m, 'brûlée' !~ 'û' AS n`);
     expect(utf8.rows[0]).toEqual({ x: 'crème ☕', u: 'acme', m: 't', n: 'f' });

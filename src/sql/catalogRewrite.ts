@@ -298,12 +298,37 @@ export class CatalogRewriter {
       return this.regex(name, children, e);
     }
     if (name === 'array_length' && children.length !== 2) return undefined;
+    // PostgreSQL's json builders are DuckDB's json_object / json_array (variadic alike).
+    if (name === 'json_build_object' || name === 'jsonb_build_object') return { ...e, schema: '', function_name: 'json_object' };
+    if (name === 'json_build_array' || name === 'jsonb_build_array') return { ...e, schema: '', function_name: 'json_array' };
     if (STATIC_FUNCTIONS.has(name)) return { ...e, catalog: STATIC_DB_NAME, schema: 'main', function_name: name };
     if (TENANT_FUNCTIONS.has(name)) {
       return { ...e, catalog: TENANT_DB_NAME, schema: 'main', function_name: name, children: [text(this.ctx.tenantId, arg(e)), ...children] };
     }
     if (schema === 'pg_catalog') return { ...e, schema: '' };
     return undefined;
+  }
+
+  /**
+   * `x = ANY(array)`: DuckDB reads a subquery over unnest(array), which it cannot plan in an
+   * outer join's condition (SQLAlchemy's index reflection has one); a list lookup with
+   * PostgreSQL's NULL semantics instead.
+   */
+  anyOfArray(e: AstObject): AstObject | undefined {
+    if (e.subquery_type !== 'ANY' || e.comparison_type !== 'COMPARE_EQUAL' || !isObject(e.subquery)) return undefined;
+    const node = (e.subquery as AstObject).node as AstObject | undefined;
+    const list = node?.select_list as unknown[] | undefined;
+    const from = node?.from_table as AstObject | undefined;
+    const fn = list?.length === 1 ? (list[0] as AstObject) : undefined;
+    if (
+      !isObject(node) || node.type !== 'SELECT_NODE' || from?.type !== 'EMPTY' || node.where_clause !== null || (node.modifiers as unknown[]).length !== 0 ||
+      ((node.cte_map as AstObject | undefined)?.map as unknown[] | undefined)?.length !== 0 || (node.group_expressions as unknown[]).length !== 0 ||
+      !isObject(fn) || fn.class !== 'FUNCTION' || str(fn, 'function_name') !== 'unnest' || str(fn, 'schema') !== '' || str(fn, 'catalog') !== '' ||
+      !Array.isArray(fn.children) || fn.children.length !== 1 || fn.filter !== null || fn.distinct !== false
+    ) {
+      return undefined;
+    }
+    return call(STATIC_DB_NAME, 'tg_any_eq', [fn.children[0], e.child], e);
   }
 
   /** `a !~ b`: DuckDB reads NOT(regexp_full_match(a, b)), the location on the NOT. */

@@ -331,6 +331,8 @@ export class Confiner {
       case 'OPERATOR':
         if (str(e, 'type') === 'OPERATOR_NOT') this.pg.not(e);
         return e;
+      case 'SUBQUERY':
+        return this.pg.anyOfArray(e) ?? e;
       case 'COLLATE': {
         // PostgreSQL's default collation (and C/POSIX) compare bytes, as DuckDB does.
         const collation = lower(str(e, 'collation')).replaceAll('"', '');

@@ -12,7 +12,9 @@
  * All data is generated with DuckDB SQL from integer formulas: no randomness, no files.
  */
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
+import { CatalogWriter, STATIC_DB, staticCatalogSql } from '../../src/catalog/build.js';
 import { DuckDBInstance, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
 import type { CatalogTable, GateContext } from '../../src/sql/catalog.js';
 import { readTables } from '../../src/engine/instances.js';
@@ -322,17 +324,34 @@ export async function buildGroup(dir: string, group: GroupName): Promise<GroupFi
   return files;
 }
 
-/** Opens a database file as the engine opens a snapshot: read-only and locked down. */
+let staticCatalog: Promise<string> | null = null;
+
+/** The static PostgreSQL catalog (its macros serve rewritten queries), written once per test file. */
+function staticCatalogFile(): Promise<string> {
+  staticCatalog ??= (async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tenantgate-catalog-'));
+    const file = path.join(dir, 'static.duckdb');
+    const writer = new CatalogWriter();
+    await writer.write(file, STATIC_DB, staticCatalogSql());
+    writer.close();
+    return file;
+  })();
+  return staticCatalog;
+}
+
+/** Opens a database file as the engine opens a snapshot: read-only, the static catalog beside it, locked down. */
 export async function openLocked(file: string): Promise<{ instance: DuckDBInstance; conn: DuckDBConnection }> {
   const instance = await DuckDBInstance.create(file, {
     access_mode: 'READ_ONLY',
     threads: '1',
-    enable_external_access: 'false',
     autoinstall_known_extensions: 'false',
     autoload_known_extensions: 'false',
-    lock_configuration: 'true',
   });
-  return { instance, conn: await instance.connect() };
+  const conn = await instance.connect();
+  await conn.run(`ATTACH ${q(await staticCatalogFile())} AS ${STATIC_DB} (READ_ONLY)`);
+  await conn.run('SET enable_external_access = false');
+  await conn.run('SET lock_configuration = true');
+  return { instance, conn };
 }
 
 /** The gate's view of a shared file, read by the engine's own functions. */
