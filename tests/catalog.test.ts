@@ -125,6 +125,10 @@ describe('the PostgreSQL catalog', () => {
     const any = await acme.query(`SELECT 1 = ANY(ARRAY[2, NULL]) AS a1, 2 = ANY(ARRAY[2]) AS a2, NULL::int = ANY(ARRAY[1]) AS a3,
       1 = ANY(ARRAY[]::int[]) AS a4, 3 <> ALL(ARRAY[1, 2]) AS a5, (SELECT count(*) FROM orders o LEFT JOIN customers c ON c.id = ANY(ARRAY[o.customer_id, 7])) AS a6`);
     expect(any.rows[0]).toEqual({ a1: null, a2: 't', a3: null, a4: 'f', a5: 't', a6: '2' });
+    // bytea input as PostgreSQL reads it (hex and escape formats), not as DuckDB would.
+    const bytea = await acme.query(String.raw`SELECT '\x00ff'::bytea AS b1, octet_length('\x00FF'::bytea) AS l1, 'a\000b'::bytea AS b2, '\x'::bytea AS b3`);
+    expect(bytea.rows[0]).toEqual({ b1: String.raw`\x00ff`, l1: '2', b2: String.raw`\x610062`, b3: String.raw`\x` });
+    await expect(acme.query(String.raw`SELECT '\xzz'::bytea`)).rejects.toMatchObject({ code: '22023' });
     // DuckDB locates tokens by UTF-8 byte: text before them may be multi-byte.
     const utf8 = await acme.query(`SELECT 'crème ☕' AS x, current_user AS u, 'brûlée' ~ 'û' AS m, 'brûlée' !~ 'û' AS n`);
     expect(utf8.rows[0]).toEqual({ x: 'crème ☕', u: 'acme', m: 't', n: 'f' });

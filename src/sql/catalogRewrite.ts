@@ -21,6 +21,7 @@ import { PG_FORMAT_TYPE, PG_PROC, PG_TYPE } from '../catalog/pgData.js';
 import { findRelation, NAMESPACE, RELATIONS, storedName, type Relation } from '../catalog/relations.js';
 import { tableOids } from '../catalog/oids.js';
 import { parseArray, type ArrayItem } from '../wire/text/arrayInput.js';
+import { parseBytea } from '../wire/text/input.js';
 import { isObject, str, type AstObject } from './ast.js';
 import type { GateContext } from './catalog.js';
 import { splitStatements, type Token } from './lexer.js';
@@ -357,6 +358,7 @@ export class CatalogRewriter {
     const type = e.cast_type as AstObject | undefined;
     if (!isObject(type)) return undefined;
     if (type.id === 'LIST') return this.arrayLiteralCast(e);
+    if (type.id === 'BLOB') return byteaLiteralCast(e);
     if (type.id !== 'UNBOUND' || !isObject(type.type_info)) return undefined;
     const info = type.type_info as AstObject;
     const tname = str(info, 'name').toLowerCase();
@@ -438,6 +440,19 @@ export class CatalogRewriter {
     }
     throw new PgError(SqlState.UndefinedTable, `relation "${s}" does not exist`);
   }
+}
+
+/**
+ * `'\x00ff'::bytea` (psycopg2 sends bytes so): PostgreSQL's bytea input, hex or escape
+ * format. DuckDB's own reading of the same text differs ('\x00ff' is 00 66 66 there), so
+ * the constant is rewritten in DuckDB's form, every byte as \xHH.
+ */
+function byteaLiteralCast(e: AstObject): AstObject | undefined {
+  const s = constantString(e.child);
+  if (s === undefined) return undefined;
+  const bytes = parseBytea(s);
+  const duck = Array.from(bytes, (b) => `\\x${b.toString(16).padStart(2, '0')}`).join('');
+  return { ...e, child: text(duck, e.child as AstObject) };
 }
 
 function typeOid(s: string): number {
