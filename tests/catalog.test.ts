@@ -129,6 +129,10 @@ describe('the PostgreSQL catalog', () => {
     const bytea = await acme.query(String.raw`SELECT '\x00ff'::bytea AS b1, octet_length('\x00FF'::bytea) AS l1, 'a\000b'::bytea AS b2, '\x'::bytea AS b3`);
     expect(bytea.rows[0]).toEqual({ b1: String.raw`\x00ff`, l1: '2', b2: String.raw`\x610062`, b3: String.raw`\x` });
     await expect(acme.query(String.raw`SELECT '\xzz'::bytea`)).rejects.toMatchObject({ code: '22023' });
+    // sum() of an integer column is bigint, as in PostgreSQL; of a bigint, numeric.
+    const sums = await acme.query(`SELECT sum(o_id) AS s1, sum(amount) AS s2, sum(o_id) FILTER (WHERE o_id > 1) AS s3, (SELECT sum(x) FROM (SELECT o_id::BIGINT AS x FROM orders) t) AS s4 FROM orders`);
+    expect(sums.fields.map((f) => f.dataTypeID)).toEqual([20, 1700, 20, 1700]);
+    expect(sums.rows[0]).toEqual({ s1: '3', s2: '109.50', s3: '2', s4: '3' });
     // DuckDB locates tokens by UTF-8 byte: text before them may be multi-byte.
     const utf8 = await acme.query(`SELECT 'crème ☕' AS x, current_user AS u, 'brûlée' ~ 'û' AS m, 'brûlée' !~ 'û' AS n`);
     expect(utf8.rows[0]).toEqual({ x: 'crème ☕', u: 'acme', m: 't', n: 'f' });

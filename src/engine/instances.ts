@@ -12,7 +12,7 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { DuckDBInstance, type DuckDBConnection, type DuckDBType } from '@duckdb/node-api';
+import { DuckDBInstance, DuckDBTypeId, type DuckDBConnection, type DuckDBType } from '@duckdb/node-api';
 import type { Logger } from 'pino';
 import { CatalogWriter, STATIC_DB, TENANT_DB, staticCatalogSql, tenantCatalogSql, type TenantCatalogInput } from '../catalog/build.js';
 import { quoteIdent, quoteLiteral } from '../sql/quote.js';
@@ -63,6 +63,8 @@ export interface TableInfo {
   name: string;
   columns: string[];
   types: DuckDBType[];
+  /** The types' ids by name (INTEGER, BIGINT, ...), as the gate reads them. */
+  columnTypes: string[];
   nullable: boolean[];
 }
 
@@ -308,7 +310,8 @@ export async function readTables(conn: DuckDBConnection): Promise<Map<string, Ta
       types.push(p.columnType(i));
     }
     p.destroySync();
-    const info = { name: String(name), columns, types, nullable: (nullable as unknown[]).map(Boolean) };
+    const columnTypes = types.map((t) => DuckDBTypeId[t.typeId]);
+    const info = { name: String(name), columns, types, columnTypes, nullable: (nullable as unknown[]).map(Boolean) };
     tables.set(info.name.toLowerCase(), info);
   }
   return tables;

@@ -35,7 +35,7 @@ export function sharedTables(tables: ReadonlyMap<string, TableInfo>): Map<string
     const first = t.columns[0]?.toLowerCase();
     // Only tables whose rows say whose they are can be confined; any other is invisible.
     if (first === TENANT_COLUMN || first === TENANT_LIST_COLUMN) {
-      out.set(key, { name: t.name, columns: t.columns, tenantColumn: first });
+      out.set(key, { name: t.name, columns: t.columns, columnTypes: t.columnTypes, tenantColumn: first });
     }
   }
   return out;

@@ -12,6 +12,8 @@ export interface CatalogTable {
   name: string;
   /** Column names in order, as stored. */
   columns: string[];
+  /** DuckDB type of each column (DuckDBTypeId names: INTEGER, BIGINT, ...), where known. */
+  columnTypes?: string[];
   /** For a shared table: the column that says whose rows are whose. */
   tenantColumn?: typeof TENANT_COLUMN | typeof TENANT_LIST_COLUMN;
 }

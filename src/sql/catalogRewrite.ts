@@ -198,6 +198,9 @@ for (const r of PG_PROC.rows) {
   if (!PROC_OID_BY_NAME.has(name)) PROC_OID_BY_NAME.set(name, Number(r[0]));
 }
 
+/** DuckDB integer types whose sum PostgreSQL types as bigint (int2, int4). */
+const SMALL_INTEGERS: ReadonlySet<string> = new Set(['TINYINT', 'SMALLINT', 'INTEGER', 'UTINYINT', 'USMALLINT']);
+
 /** Array-typed catalog columns: a '{...}' literal compared with one of them is an array. */
 const ARRAY_COLUMNS = new Set(
   RELATIONS.flatMap((r) => r.columns.filter((c) => c.type.endsWith('[]')).map((c) => c.name)),
@@ -209,6 +212,8 @@ export class CatalogRewriter {
   /** True once the statement used a value of its session: its verdict is the session's own. */
   usedSession = false;
   private oids: Map<string, number> | null = null;
+  /** Nodes made by a rewrite that the walk must not rewrite again. */
+  private readonly rewritten = new WeakSet<object>();
 
   constructor(
     private readonly ctx: GateContext,
@@ -288,6 +293,7 @@ export class CatalogRewriter {
    * or undefined to leave it as it is.
    */
   func(e: AstObject): AstObject | undefined {
+    if (this.rewritten.has(e)) return undefined;
     const name = str(e, 'function_name').toLowerCase();
     const schema = str(e, 'schema').toLowerCase();
     const children = Array.isArray(e.children) ? (e.children as unknown[]) : [];
@@ -298,6 +304,7 @@ export class CatalogRewriter {
     if (name === 'regexp_full_match' || name === '~*' || name === '!~*' || name === '!~' || name === '~') {
       return this.regex(name, children, e);
     }
+    if (name === 'sum' && e.class === 'FUNCTION') return this.sumOfSmallIntegers(e, children);
     if (name === 'array_length' && children.length !== 2) return undefined;
     // PostgreSQL's json builders are DuckDB's json_object / json_array (variadic alike).
     if (name === 'json_build_object' || name === 'jsonb_build_object') return { ...e, schema: '', function_name: 'json_object' };
@@ -340,6 +347,30 @@ export class CatalogRewriter {
     if (str(child, 'function_name') !== 'regexp_full_match' || str(child, 'schema') !== '' || str(child, 'catalog') !== '') return;
     const args = Array.isArray(child.children) ? (child.children as unknown[]) : [];
     (e.children as unknown[])[0] = call('', 'regexp_matches', args.slice(0, 2), child);
+  }
+
+  /**
+   * sum() of a smallint/integer column is bigint in PostgreSQL; DuckDB sums in HUGEINT,
+   * which clients then see as numeric (pandas: float64 instead of int64). When every
+   * table the tenant has with a column of that name stores it as a small integer, the sum
+   * is cast to BIGINT. Where the name could be something else (another type, a CTE's
+   * column), nothing changes: DuckDB's type stands, sent as numeric.
+   */
+  private sumOfSmallIntegers(e: AstObject, children: unknown[]): AstObject | undefined {
+    const arg = children[0];
+    if (children.length !== 1 || !isObject(arg) || arg.class !== 'COLUMN_REF' || !Array.isArray(arg.column_names)) return undefined;
+    const column = String(arg.column_names.at(-1)).toLowerCase();
+    let seen = 0;
+    for (const t of this.ctx.tables.values()) {
+      const i = t.columns.findIndex((c) => c.toLowerCase() === column);
+      if (i < 0) continue;
+      if (!SMALL_INTEGERS.has(t.columnTypes?.[i] ?? '')) return undefined;
+      seen++;
+    }
+    if (seen === 0) return undefined;
+    const inner = { ...e, alias: '' };
+    this.rewritten.add(inner); // the walk visits it next: it is done
+    return { class: 'CAST', type: 'OPERATOR_CAST', alias: e.alias ?? '', query_location: e.query_location, child: inner, cast_type: { id: 'BIGINT', type_info: null }, try_cast: false };
   }
 
   /** PostgreSQL's ~ matches anywhere in the string; DuckDB's operator, the whole string. */
