@@ -403,7 +403,10 @@ describe.each(['tpch', 'app'] as const)('%s schema', (group) => {
 
     // What the client sees as column names, and DuckDB's types.
     expect(renameColumns(theirs.columns, verdict.columnNames), `column names${context}`).toEqual(renameColumns(mine.columns, verdict.columnNames));
-    expect(theirs.types, `column types${context}`).toEqual(mine.types);
+    // The gate gives sum() of small integers PostgreSQL's bigint where DuckDB says HUGEINT
+    // (catalogRewrite.ts); the values are compared below.
+    const sumCast = (t: string, i: number) => (t === 'BIGINT' && mine.types[i] === 'HUGEINT' && /\bCAST\(sum\(/i.test(verdict.sql) ? 'HUGEINT' : t);
+    expect(theirs.types.map(sumCast), `column types${context}`).toEqual(mine.types);
 
     const ordered = hasTopLevelOrderBy(parseAst(await parser.serialize(original)));
     const want = ordered ? orderedRows(mine.rows) : sortedRows(mine.rows);
