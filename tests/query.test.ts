@@ -43,6 +43,12 @@ describe('queries over the simple protocol', () => {
     expect(r.rowCount).toBe(1);
   });
 
+  it('divides integers as PostgreSQL does', async () => {
+    const r = await acme.query('SELECT 100 / 3 AS a, -7 / 2 AS b, 7::bigint / 2 AS c, 7 / 2.0 AS d');
+    expect(r.fields.map((f) => f.dataTypeID)).toEqual([23, 23, 20, 701]);
+    expect(r.rows).toEqual([{ a: '33', b: '-3', c: '3', d: '3.5' }]);
+  });
+
   it('answers an empty query with EmptyQueryResponse', async () => {
     const r = await acme.query('');
     expect(r.rows).toEqual([]);

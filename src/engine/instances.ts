@@ -235,6 +235,8 @@ export class InstanceCache {
       threads: String(spec.limits.threads),
       memory_limit: spec.limits.memoryLimit,
       temp_directory: path.join(tempDir, 'spill'),
+      // PostgreSQL's `/` on integers is integer division (100 / 3 = 33); DuckDB's default is not.
+      integer_division: 'true',
       autoinstall_known_extensions: 'false',
       autoload_known_extensions: 'false',
       allow_community_extensions: 'false',

@@ -344,6 +344,7 @@ export async function openLocked(file: string): Promise<{ instance: DuckDBInstan
   const instance = await DuckDBInstance.create(file, {
     access_mode: 'READ_ONLY',
     threads: '1',
+    integer_division: 'true',
     autoinstall_known_extensions: 'false',
     autoload_known_extensions: 'false',
   });
