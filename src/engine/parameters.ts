@@ -12,7 +12,31 @@ import type { ParamValue } from '../wire/params.js';
 export interface ResultColumn {
   name: string;
   type: DuckDBType | null;
+  /**
+   * Described as numeric without a typmod (-1), PostgreSQL's unconstrained numeric: its
+   * scale follows the scale of the values bound to numeric parameters (see numericScaleFollowsValues).
+   */
+  anyScale?: boolean;
 }
+
+/**
+ * Whether a column of this type, in a statement with numeric parameters, can take its
+ * scale from the bound values. A numeric parameter is a DECIMAL(38, scale of the value)
+ * (wire/params.ts), and DuckDB keeps the width 38 through whatever is computed from it
+ * (arithmetic, CASE, COALESCE, min/max, round, ...), while a cast to a DECIMAL(p,s) gives
+ * that fixed type. So a DECIMAL(38,s) column, or an array of it, may follow the bound
+ * scale, and is described as PostgreSQL describes numeric expressions, without a typmod;
+ * every other column keeps its typmod. (A client such as pgjdbc rescales each value to
+ * the typmod it was told at Describe, so a typmod that a later Bind changes would round
+ * values.)
+ */
+export function numericScaleFollowsValues(type: DuckDBType): boolean {
+  let t = type;
+  while (t.typeId === DuckDBTypeId.LIST || t.typeId === DuckDBTypeId.ARRAY) t = t.valueType;
+  return t.typeId === DuckDBTypeId.DECIMAL && t.width === MAX_WIDTH;
+}
+
+const MAX_WIDTH = 38;
 
 /** Type ids that say "not known before values are bound". */
 const UNRESOLVED: ReadonlySet<DuckDBTypeId> = new Set([DuckDBTypeId.INVALID, DuckDBTypeId.ANY, DuckDBTypeId.SQLNULL]);
@@ -43,10 +67,12 @@ export function parameterTypes(p: DuckDBPreparedStatement): (DuckDBType | null)[
   return out;
 }
 
-export function resultColumns(p: DuckDBPreparedStatement): ResultColumn[] {
+/** The statement's columns; `numericParams`: it has numeric parameters (see numericScaleFollowsValues). */
+export function resultColumns(p: DuckDBPreparedStatement, numericParams = false): ResultColumn[] {
   const out: ResultColumn[] = [];
   for (let i = 0; i < p.columnCount; i++) {
-    out.push({ name: p.columnName(i), type: UNRESOLVED.has(p.columnTypeId(i)) ? null : p.columnType(i) });
+    const type = UNRESOLVED.has(p.columnTypeId(i)) ? null : p.columnType(i);
+    out.push(numericParams && type && numericScaleFollowsValues(type) ? { name: p.columnName(i), type, anyScale: true } : { name: p.columnName(i), type });
   }
   return out;
 }

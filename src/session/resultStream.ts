@@ -7,7 +7,7 @@
  * whatever the result size, and a slow client slows its own query only.
  */
 import type { DuckDBConnection, DuckDBResult, DuckDBType, DuckDBValue } from '@duckdb/node-api';
-import type { ResultColumn } from '../engine/parameters.js';
+import { numericScaleFollowsValues, type ResultColumn } from '../engine/parameters.js';
 import { PgError } from '../errors/PgError.js';
 import { SqlState } from '../errors/sqlstate.js';
 import { renameColumns } from '../sql/columnNames.js';
@@ -50,8 +50,9 @@ function noBinary(type: DuckDBType): PgError {
 
 /**
  * RowDescription fields for result columns in the given formats. A column whose type
- * DuckDB only learns at execution is described as text. Throws 0A000 when a binary
- * format is asked for a type that has none.
+ * DuckDB only learns at execution is described as text; a numeric column whose scale
+ * follows bound values (anyScale), without a typmod. Throws 0A000 when a binary format is
+ * asked for a type that has none.
  */
 export function describeFields(columns: readonly ResultColumn[], formats: readonly FormatCode[]): FieldDescription[] {
   return columns.map((c, i) => {
@@ -61,7 +62,7 @@ export function describeFields(columns: readonly ResultColumn[], formats: readon
     }
     if (format === 1 && !binaryEncoderFor(c.type)) throw noBinary(c.type);
     const pg = pgFieldTypeFor(c.type);
-    return { name: c.name, tableOid: 0, columnAttr: 0, typeOid: pg.oid, typeLen: pg.typlen, typeMod: pg.typmod, format };
+    return { name: c.name, tableOid: 0, columnAttr: 0, typeOid: pg.oid, typeLen: pg.typlen, typeMod: c.anyScale ? -1 : pg.typmod, format };
   });
 }
 
@@ -124,14 +125,19 @@ export class ResultCursor {
   private row = 0;
   private ended = false;
 
+  /** `numericParams`: the statement has numeric parameters (see numericScaleFollowsValues). */
   constructor(
     private readonly result: DuckDBResult,
     names: readonly string[],
     formats: readonly FormatCode[],
     settings: TextFormatSettings,
+    numericParams = false,
   ) {
     this.types = result.columnTypes();
-    this.fields = describeFields(this.types.map((type, i) => ({ name: names[i]!, type })), formats);
+    this.fields = describeFields(
+      this.types.map((type, i) => ({ name: names[i]!, type, anyScale: numericParams && numericScaleFollowsValues(type) })),
+      formats,
+    );
     this.write = dataRowWriter(this.types, formats, settings);
   }
 
