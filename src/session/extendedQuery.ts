@@ -23,12 +23,13 @@ import { bindParameter, parameterTypes, resultColumns, type ResultColumn } from 
 import { PgError } from '../errors/PgError.js';
 import { SqlState } from '../errors/sqlstate.js';
 import { renameColumns, type ColumnNames } from '../sql/columnNames.js';
+import { castKey, isNumericCast } from '../sql/parameterCasts.js';
 import { splitStatements, type StatementText } from '../sql/lexer.js';
 import { parseSessionCommand, runsInFailedBlock, type SessionCommand } from '../sql/sessionCommand.js';
 import { parseWrappedStatement } from '../sql/wrappedStatement.js';
 import type { BackendWriter } from '../wire/backend.js';
 import { readBind, readExecute, readParse, readTarget } from '../wire/frontend.js';
-import { castForDeclaredType, decodeParam, type ParamValue } from '../wire/params.js';
+import { castForDeclaredType, castForInferredType, castsForValues, decodeParam, type ParamValue } from '../wire/params.js';
 import { PG_OID, pgFieldTypeFor } from '../wire/pgTypes.js';
 import type { SessionFacts } from '../sql/catalogRewrite.js';
 import type { ActiveQuery } from './activeQuery.js';
@@ -58,8 +59,11 @@ type QueryBody = Extract<StatementBody, { kind: 'query' }>;
 
 function named(columns: ResultColumn[], names: ColumnNames): ResultColumn[] {
   const renamed = renameColumns(columns.map((c) => c.name), names);
-  return columns.map((c, i) => ({ name: renamed[i]!, type: c.type }));
+  return columns.map((c, i) => ({ ...c, name: renamed[i]! }));
 }
+
+/** A statement with numeric parameters: some of its columns may take their scale from bound values. */
+const hasNumericParams = (body: StatementBody): boolean => body.kind === 'query' && body.casts.some(isNumericCast);
 
 export class ExtendedQuery {
   readonly statements = new StatementStore();
@@ -112,21 +116,26 @@ export class ExtendedQuery {
     let p = await conn.prepare(verdict.sql);
     active.throwIfInterrupted();
     let inferred = parameterTypes(p);
-    if (inferred.some((t, i) => t === null && !casts[i])) {
-      // A parameter DuckDB cannot type is text, as PostgreSQL resolves an unknown one;
-      // saying so in the SQL lets DuckDB type the columns that depend on it.
-      casts = inferred.map((t, i) => casts[i] ?? (t === null ? 'VARCHAR' : null));
+    // A parameter DuckDB cannot type is text, as PostgreSQL resolves an unknown one; one the
+    // client left undeclared that DuckDB reads as a DECIMAL is numeric (castForInferredType).
+    // Saying so in the SQL lets DuckDB type the columns that depend on it.
+    const completed = inferred.map((t, i) => casts[i] ?? (t === null || !declared[i] ? castForInferredType(t) : null));
+    if (completed.some((c, i) => c !== (casts[i] ?? null))) {
+      casts = completed;
       verdict = await services.gate.check(st.text, st.tokens, tl.context, casts, this.host.facts());
       p = await conn.prepare(verdict.sql);
       active.throwIfInterrupted();
-      inferred = parameterTypes(p);
+      // DuckDB does not always report the type of a cast parameter (one compared with a
+      // DECIMAL column, say): the first reading stands then.
+      const first = inferred;
+      inferred = parameterTypes(p).map((t, i) => t ?? first[i] ?? null);
     }
     const oids = Array.from({ length: Math.max(declared.length, inferred.length) }, (_, i) => {
       const type = inferred[i];
       return declared[i] || (type ? pgFieldTypeFor(type).oid : PG_OID.text);
     });
     const body: QueryBody = { kind: 'query', text: st.text, tokens: st.tokens, casts, verdict, version: tl.context.version };
-    return new PreparedStatement(name, body, oids, named(resultColumns(p), verdict.columnNames));
+    return new PreparedStatement(name, body, oids, named(resultColumns(p, hasNumericParams(body)), verdict.columnNames));
   }
 
   async *bind(msg: Uint8Array, w: BackendWriter): AsyncGenerator<Uint8Array> {
@@ -188,11 +197,13 @@ export class ExtendedQuery {
         if (!handedOver) tl.lease.release();
       });
     }
-    // A statement that read session values (current_setting...) is checked again: they may have changed.
+    // A statement that read session values (current_setting...) is checked again: they may
+    // have changed; and so is one whose casts follow the values bound (castsForValues).
+    const casts = castsForValues(body.casts, values);
     const verdict =
-      tl.context.version === body.version && !body.verdict.sessionDependent
+      tl.context.version === body.version && !body.verdict.sessionDependent && castKey(casts) === castKey(body.casts)
         ? body.verdict
-        : await services.gate.check(body.text, body.tokens, tl.context, body.casts, this.host.facts());
+        : await services.gate.check(body.text, body.tokens, tl.context, casts, this.host.facts());
     await active.takeSlot(services.slots, tenantId);
     const conn = await tl.lease.connect();
     active.defer(() => {
@@ -207,7 +218,7 @@ export class ExtendedQuery {
     }
     // Parameters beyond those the text uses were declared by the client and are not bound.
     for (let i = 0; i < count; i++) bindParameter(prepared, i + 1, values[i]!);
-    const columns = named(resultColumns(prepared), verdict.columnNames);
+    const columns = named(resultColumns(prepared, hasNumericParams(body)), verdict.columnNames);
     const formats = resultFormats(formatCodes, columns.length);
     // Refuses a binary format a column's type lacks; a column typed only by a bound value
     // is checked when the result opens.
@@ -293,7 +304,7 @@ export class ExtendedQuery {
     active.throwIfInterrupted();
     const names = portal.columns!.map((c) => c.name);
     const formats: FormatCode[] = [...portal.formats];
-    run.cursor = new ResultCursor(result, names, formats, this.host.settings.textFormat());
+    run.cursor = new ResultCursor(result, names, formats, this.host.settings.textFormat(), hasNumericParams(portal.statement.body));
     portal.fields = run.cursor.fields;
     return run.cursor;
   }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { decodeParam, type ParamValue } from './params.js';
+import { DECIMAL, INTEGER, VARCHAR } from '@duckdb/node-api';
+import { castForDeclaredType, castForInferredType, castsForValues, decodeParam, type ParamValue } from './params.js';
 import { PG_OID as O } from './pgTypes.js';
 
 const ctx = { timeZone: 'UTC' };
@@ -177,6 +178,37 @@ describe('array parameters, in PostgreSQL\'s array input syntax', () => {
     expect(list(O._int4, '{}')).toEqual({ type: 'INTEGER[]', items: [] });
     for (const bad of ['{1,2', '1,2}', '{1,,2}', '{{1},2}', '{1}x', '{"a}']) expect(await code(() => text(O._int4, bad)), bad).toBe('22P02');
     expect(await code(() => text(O._int4, '{1,x}'))).toBe('22P02');
+    expect(list(O._int4, '{{{{{{1}}}}}}').type).toBe('INTEGER[][][][][][]');
+    expect(await code(() => text(O._int4, '{{{{{{{1}}}}}}}'))).toBe('54000');
+  });
+});
+
+describe('the casts of declared parameters', () => {
+  it('casts scalars to their type, numeric to DECIMAL(38,0) until a value is bound, arrays to lists of the element\'s cast', () => {
+    expect([O.int4, O.timestamptz, O.text, O.varchar, O.json, O.timetz, O.unknown].map(castForDeclaredType)).toEqual([
+      'INTEGER', 'TIMESTAMP WITH TIME ZONE', null, null, null, null, null,
+    ]);
+    expect([O.numeric, O._numeric, O._int4, O._text, O._timestamptz, O._bytea, O._json, O._timetz, O._oid].map(castForDeclaredType)).toEqual([
+      'DECIMAL(38,0)', 'DECIMAL(38,0)[]', 'INTEGER[]', 'VARCHAR[]', 'TIMESTAMP WITH TIME ZONE[]', 'BLOB[]', 'VARCHAR[]', 'VARCHAR[]', 'VARCHAR[]',
+    ]);
+    // int2vector and oidvector are arrays in pg_type, but not of the array input syntax.
+    expect([O.int2vector, O.oidvector].map(castForDeclaredType)).toEqual([null, null]);
+  });
+
+  it('types an undeclared parameter DuckDB cannot type as text, and one it reads as a DECIMAL as numeric', () => {
+    expect([null, DECIMAL(12, 4), INTEGER, VARCHAR].map(castForInferredType)).toEqual(['VARCHAR', 'DECIMAL(38,0)', null, null]);
+  });
+
+  it('follows the bound value: a numeric\'s scale, an array\'s dimensions and element scale', () => {
+    const parse = ['DECIMAL(38,0)', 'DECIMAL(38,0)', 'DECIMAL(38,0)', 'INTEGER[]', 'INTEGER[]', 'DECIMAL(38,0)[]', 'DECIMAL(38,0)[]', 'VARCHAR[]', 'INTEGER', null, 'VARCHAR'];
+    const values = [
+      text(O.numeric, '1.50'), text(O.numeric, 'NaN'), decodeParam(O.numeric, 0, null, 1, ctx), text(O._int4, '{{1},{2}}'), decodeParam(O._int4, 0, null, 1, ctx),
+      text(O._numeric, '{1.5,2.125}'), text(O._numeric, '{1,Infinity}'), text(O._text, '{}'), text(O.int4, '1'), text(O.text, 'x'), text(O.text, 'y'),
+    ];
+    expect(castsForValues(parse, values)).toEqual([
+      'DECIMAL(38,2)', 'DOUBLE', 'DECIMAL(38,0)', 'INTEGER[][]', 'INTEGER[]', 'DECIMAL(38,3)[]', 'DOUBLE[]', 'VARCHAR[]', 'INTEGER', null, 'VARCHAR',
+    ]);
+    expect(castsForValues(['DECIMAL(38,0)'], [binary(O.numeric, '0003 0001 4000 0003 000c 0d80 1ed2')])).toEqual(['DECIMAL(38,3)']);
   });
 });
 

@@ -23,6 +23,8 @@ import {
   TIMESTAMPTZ,
   UUID,
   VARCHAR,
+  DuckDBTypeId,
+  type DuckDBDecimalType,
   type DuckDBListType,
   type DuckDBType,
   type DuckDBValue,
@@ -64,12 +66,14 @@ export interface ParamContext {
 
 const O = PG_OID;
 
+/** PostgreSQL's limit on array dimensions (MAXDIM). */
+const MAX_ARRAY_DIMS = 6;
+
 /**
  * The DuckDB type a declared parameter type stands for, for the gate to cast `$n` to, so
- * that a declared type decides the expression's type as in PostgreSQL. Text-like and
- * numeric parameters get no cast: a text value is bound as VARCHAR and DuckDB reads it as
- * an untyped literal (as PostgreSQL's `unknown`), and numeric has no single DuckDB
- * DECIMAL(p,s) that holds every value.
+ * that a declared type decides the expression's type as in PostgreSQL. Text-like
+ * parameters get no cast: a text value is bound as VARCHAR and DuckDB reads it as an
+ * untyped literal (as PostgreSQL's `unknown`).
  */
 const CASTS: ReadonlyMap<number, string> = new Map([
   [O.bool, 'BOOLEAN'], [O.int2, 'SMALLINT'], [O.int4, 'INTEGER'], [O.int8, 'BIGINT'],
@@ -78,8 +82,87 @@ const CASTS: ReadonlyMap<number, string> = new Map([
   [O.uuid, 'UUID'], [O.bytea, 'BLOB'],
 ]);
 
+/**
+ * PostgreSQL's numeric keeps the scale of each value (`1.50` stays `1.50`, exact to any
+ * number of digits); a DuckDB DECIMAL has one scale per type. So a numeric parameter is
+ * cast to the widest DECIMAL, DECIMAL(38, s), with s the scale of the value bound
+ * (castsForValues): the statement is checked and prepared again at Bind for each scale,
+ * its result prints every digit as sent, and it compares by value with DECIMAL columns of
+ * any width (a value out of a column's range just matches nothing). Until a value is
+ * bound (Parse, Describe of the statement, a NULL) the scale is 0; the columns whose type
+ * can follow the bound scale are described without a typmod, as PostgreSQL describes
+ * numeric (engine/parameters.ts). NaN and the infinities, which no DECIMAL holds, are DOUBLE.
+ */
+const NUMERIC_CAST = decimalCast(0);
+
+function decimalCast(scale: number): string {
+  return `DECIMAL(${MAX_DECIMAL_WIDTH},${scale})`;
+}
+
+/** The cast of an array element type (scalar types without a cast of their own: VARCHAR, as they are decoded). */
+function elementCast(elementOid: number): string {
+  return elementOid === O.numeric ? NUMERIC_CAST : (CASTS.get(elementOid) ?? 'VARCHAR');
+}
+
+/**
+ * The cast of a parameter declared with this type at Parse, or null for none. An array
+ * type (`_int4`, `_text`, ...) is a LIST of its element's cast: the value is decoded into a
+ * DuckDB LIST (decodeArray) and read back as a PostgreSQL array of that type.
+ */
 export function castForDeclaredType(oid: number): string | null {
+  if (oid === O.numeric) return NUMERIC_CAST;
+  const t = pgTypeByOid(oid);
+  if (t?.category === 'A' && t.name.startsWith('_')) return `${elementCast(t.elementOid)}[]`;
   return CASTS.get(oid) ?? null;
+}
+
+/**
+ * The cast of a parameter the client did not declare, from the type DuckDB inferred for
+ * it: text where DuckDB cannot tell (as PostgreSQL resolves an unknown parameter), and
+ * numeric where it inferred a DECIMAL (PostgreSQL infers numeric without a typmod, so the
+ * value is compared as it is, never first rounded to a column's scale).
+ */
+export function castForInferredType(type: DuckDBType | null): string | null {
+  if (type === null) return 'VARCHAR';
+  return type.typeId === DuckDBTypeId.DECIMAL ? NUMERIC_CAST : null;
+}
+
+/** The cast names of the DuckDB element types decodeArray makes. */
+const LIST_ELEMENT_CASTS: ReadonlyMap<DuckDBTypeId, string> = new Map([
+  [DuckDBTypeId.BOOLEAN, 'BOOLEAN'], [DuckDBTypeId.SMALLINT, 'SMALLINT'], [DuckDBTypeId.INTEGER, 'INTEGER'],
+  [DuckDBTypeId.BIGINT, 'BIGINT'], [DuckDBTypeId.FLOAT, 'FLOAT'], [DuckDBTypeId.DOUBLE, 'DOUBLE'],
+  [DuckDBTypeId.DATE, 'DATE'], [DuckDBTypeId.TIME, 'TIME'], [DuckDBTypeId.TIMESTAMP, 'TIMESTAMP'],
+  [DuckDBTypeId.TIMESTAMP_TZ, 'TIMESTAMP WITH TIME ZONE'], [DuckDBTypeId.INTERVAL, 'INTERVAL'],
+  [DuckDBTypeId.UUID, 'UUID'], [DuckDBTypeId.BLOB, 'BLOB'], [DuckDBTypeId.VARCHAR, 'VARCHAR'],
+]);
+
+/** The cast of exactly the list type a value was decoded into (its dimensions, its numeric scale). */
+function listCastOf(type: DuckDBListType): string {
+  let dims = 0;
+  let t: DuckDBType = type;
+  while (t.typeId === DuckDBTypeId.LIST) {
+    dims++;
+    t = (t as DuckDBListType).valueType;
+  }
+  const element = t.typeId === DuckDBTypeId.DECIMAL ? decimalCast((t as DuckDBDecimalType).scale) : LIST_ELEMENT_CASTS.get(t.typeId);
+  if (element === undefined) throw PgError.internal(`no cast for a list of ${t.toString()}`);
+  return element + '[]'.repeat(dims);
+}
+
+/**
+ * Each parameter's cast at Bind, from the cast made at Parse and the value bound: a
+ * numeric gets its value's scale (DOUBLE for NaN and the infinities), an array its
+ * value's dimensions (and for numeric[], the scale its elements share). Any other cast,
+ * and any cast of a NULL, stays as it was made at Parse.
+ */
+export function castsForValues(parseCasts: readonly (string | null)[], values: readonly ParamValue[]): (string | null)[] {
+  return parseCasts.map((c, i) => {
+    const v = values[i];
+    if (c === null || !v) return c;
+    if (c.endsWith('[]')) return v.type === 'list' ? listCastOf(v.listType) : c;
+    if (c === NUMERIC_CAST) return v.type === 'decimal' ? decimalCast(v.value.scale) : v.type === 'double' ? 'DOUBLE' : c;
+    return c;
+  });
 }
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
@@ -210,6 +293,9 @@ function decodeArray(elementOid: number, text: string, ctx: ParamContext): Param
   }
   let depth = 1;
   for (let t: unknown = tree[0]; Array.isArray(t); t = t[0]) depth++;
+  if (depth > MAX_ARRAY_DIMS) {
+    throw new PgError(SqlState.ProgramLimitExceeded, `number of array dimensions (${depth}) exceeds the maximum allowed (${MAX_ARRAY_DIMS})`);
+  }
   let listType = LIST(element);
   for (let d = 1; d < depth; d++) listType = LIST(listType);
   const build = (items: unknown[]): DuckDBListValue =>
