@@ -51,9 +51,6 @@ export const STATIC_MACROS: readonly string[] = [
   `array_upper(arr, dim) AS CASE WHEN dim = 1 AND len(arr) > 0 THEN len(arr) END`,
   `array_lower(arr, dim) AS CASE WHEN dim = 1 AND len(arr) > 0 THEN 1 END`,
   `array_length(arr, dim) AS CASE WHEN dim = 1 AND len(arr) > 0 THEN len(arr) END`,
-  // x = ANY(array), with PostgreSQL's NULLs: DuckDB plans it as a subquery, which it cannot put in an outer join's condition.
-  `tg_any_eq(arr, x) AS CASE WHEN arr IS NULL THEN NULL WHEN len(arr) = 0 THEN false WHEN x IS NULL THEN NULL
-     WHEN list_contains(arr, x) THEN true WHEN list_count(arr) < len(arr) THEN NULL ELSE false END`,
   `_pg_expandarray(arr) AS unnest(list_transform(range(1, len(arr) + 1), i -> {'x': arr[i], 'n': i}))`,
   `quote_ident(ident) AS CASE WHEN regexp_full_match(ident, '[a-z_][a-z0-9_$]*') AND NOT EXISTS (SELECT 1 FROM ${S}.tg_reserved WHERE __tg_word = ident) THEN ident ELSE '"' || replace(ident, '"', '""') || '"' END`,
   `pg_size_pretty(bytes) AS CASE
@@ -109,7 +106,7 @@ export const TENANT_MACROS: readonly string[] = [
 
 /** Functions rewritten to the static macro of the same name (called as name(args)). */
 export const STATIC_FUNCTIONS: ReadonlySet<string> = new Set(
-  STATIC_MACROS.map((m) => m.slice(0, m.indexOf('('))).filter((n) => !n.endsWith('_name') && !n.startsWith('tg_')),
+  STATIC_MACROS.map((m) => m.slice(0, m.indexOf('('))).filter((n) => !n.endsWith('_name')),
 );
 
 /** Functions rewritten to a tenant macro, the tenant id passed as first argument. */

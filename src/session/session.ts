@@ -330,6 +330,7 @@ export class Session {
 
   /** The one error path: ErrorResponse, a transaction block becomes failed, FATAL closes. */
   private fail(w: BackendWriter, e: unknown, offset = 0): void {
+    w.dropUnfinished();
     const err = pgErrorFromDuckdb(e, this.services.dataDir);
     if (err.code === SqlState.InternalError) {
       this.log.warn({ err: e instanceof Error ? e.message : String(e) }, 'internal error');

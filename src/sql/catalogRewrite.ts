@@ -22,7 +22,7 @@ import { findRelation, NAMESPACE, RELATIONS, storedName, type Relation } from '.
 import { tableOids } from '../catalog/oids.js';
 import { parseArray, type ArrayItem } from '../wire/text/arrayInput.js';
 import { parseBytea } from '../wire/text/input.js';
-import { isObject, str, type AstObject } from './ast.js';
+import { isObject, parseAst, str, type AstObject } from './ast.js';
 import type { GateContext } from './catalog.js';
 import { splitStatements, type Token } from './lexer.js';
 
@@ -201,6 +201,49 @@ for (const r of PG_PROC.rows) {
 /** DuckDB integer types whose sum PostgreSQL types as bigint (int2, int4). */
 const SMALL_INTEGERS: ReadonlySet<string> = new Set(['TINYINT', 'SMALLINT', 'INTEGER', 'UTINYINT', 'USMALLINT']);
 
+/**
+ * `x = ANY(arr)` with PostgreSQL's NULLs, over a list; __tg_arr and __tg_x stand for the
+ * operands. Written without len(): DuckDB cannot type a prepared statement where len()
+ * takes a parameter, list_count/list_position do not have that problem.
+ */
+export const ANY_EQ_SQL = `SELECT CASE WHEN __tg_arr IS NULL THEN NULL
+  WHEN list_count(__tg_arr) = 0 AND list_position(__tg_arr, NULL) IS NULL THEN false
+  WHEN __tg_x IS NULL THEN NULL WHEN list_contains(__tg_arr, __tg_x) THEN true
+  WHEN list_position(__tg_arr, NULL) IS NOT NULL THEN NULL ELSE false END`;
+
+/** A copy of a template expression with the named column references replaced by copies of the given expressions. */
+function substitute(node: unknown, by: Record<string, unknown>): unknown {
+  if (Array.isArray(node)) return node.map((n) => substitute(n, by));
+  if (!isObject(node) || node.constructor !== Object) return node;
+  if (node.class === 'COLUMN_REF' && Array.isArray(node.column_names) && node.column_names.length === 1) {
+    const name = String(node.column_names[0]);
+    if (Object.hasOwn(by, name)) return structuredCloneAst(by[name]);
+  }
+  const out: AstObject = {};
+  for (const k of Object.keys(node)) out[k] = substitute(node[k], by);
+  return out;
+}
+
+const VOLATILE = new Set(['random', 'gen_random_uuid', 'uuid', 'uuidv4', 'uuidv7', 'setseed', 'nextval']);
+
+/** No subquery and no volatile function inside: evaluating it twice gives the same, cheaply. */
+function repeatable(v: unknown): boolean {
+  if (Array.isArray(v)) return v.every(repeatable);
+  if (!isObject(v) || v.constructor !== Object) return true;
+  if (v.class === 'SUBQUERY' || v.subquery !== undefined) return false;
+  if ((v.class === 'FUNCTION' || v.class === 'WINDOW') && VOLATILE.has(str(v, 'function_name').toLowerCase())) return false;
+  return Object.values(v).every(repeatable);
+}
+
+/** A deep copy that keeps lossless numbers as they are. */
+function structuredCloneAst(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(structuredCloneAst);
+  if (!isObject(v) || v.constructor !== Object) return v;
+  const out: AstObject = {};
+  for (const k of Object.keys(v)) out[k] = structuredCloneAst(v[k]);
+  return out;
+}
+
 /** Array-typed catalog columns: a '{...}' literal compared with one of them is an array. */
 const ARRAY_COLUMNS = new Set(
   RELATIONS.flatMap((r) => r.columns.filter((c) => c.type.endsWith('[]')).map((c) => c.name)),
@@ -219,6 +262,8 @@ export class CatalogRewriter {
     private readonly ctx: GateContext,
     private readonly session: SessionFacts,
     private readonly tokenAt: (location: unknown) => Token | undefined,
+    /** json_serialize_sql of ANY_EQ_SQL, when the statement may need it. */
+    private readonly anyEqTemplate?: string,
   ) {}
 
   /** The catalog relation a table reference names, if it names one. */
@@ -320,10 +365,11 @@ export class CatalogRewriter {
   /**
    * `x = ANY(array)`: DuckDB reads a subquery over unnest(array), which it cannot plan in an
    * outer join's condition (SQLAlchemy's index reflection has one); a list lookup with
-   * PostgreSQL's NULL semantics instead.
+   * PostgreSQL's NULL semantics instead (ANY_EQ_SQL), written inline: DuckDB cannot type a
+   * prepared statement whose parameter sits in a macro's arguments.
    */
   anyOfArray(e: AstObject): AstObject | undefined {
-    if (e.subquery_type !== 'ANY' || e.comparison_type !== 'COMPARE_EQUAL' || !isObject(e.subquery)) return undefined;
+    if (e.subquery_type !== 'ANY' || e.comparison_type !== 'COMPARE_EQUAL' || !isObject(e.subquery) || !this.anyEqTemplate) return undefined;
     const node = (e.subquery as AstObject).node as AstObject | undefined;
     const list = node?.select_list as unknown[] | undefined;
     const from = node?.from_table as AstObject | undefined;
@@ -336,7 +382,14 @@ export class CatalogRewriter {
     ) {
       return undefined;
     }
-    return call(STATIC_DB_NAME, 'tg_any_eq', [fn.children[0], e.child], e);
+    const arr = fn.children[0];
+    const x = e.child;
+    // The operands appear several times in the CASE: only for operands cheap and stable to repeat.
+    if (!repeatable(arr) || !repeatable(x)) return undefined;
+    const template = parseAst(this.anyEqTemplate) as { statements: { node: { select_list: AstObject[] } }[] };
+    const out = substitute(template.statements[0]!.node.select_list[0]!, { __tg_arr: arr, __tg_x: x }) as AstObject;
+    out.alias = e.alias ?? '';
+    return out;
   }
 
   /** `a !~ b`: DuckDB reads NOT(regexp_full_match(a, b)), the location on the NOT. */
@@ -476,12 +529,18 @@ export class CatalogRewriter {
 /**
  * `'\x00ff'::bytea` (psycopg2 sends bytes so): PostgreSQL's bytea input, hex or escape
  * format. DuckDB's own reading of the same text differs ('\x00ff' is 00 66 66 there), so
- * the constant is rewritten in DuckDB's form, every byte as \xHH.
+ * the constant is rewritten in DuckDB's form, every byte as \xHH. Text PostgreSQL would
+ * refuse ('\xAA\xBB', DuckDB's own blob syntax) keeps DuckDB's reading.
  */
 function byteaLiteralCast(e: AstObject): AstObject | undefined {
   const s = constantString(e.child);
   if (s === undefined) return undefined;
-  const bytes = parseBytea(s);
+  let bytes: Uint8Array;
+  try {
+    bytes = parseBytea(s);
+  } catch {
+    return undefined;
+  }
   const duck = Array.from(bytes, (b) => `\\x${b.toString(16).padStart(2, '0')}`).join('');
   return { ...e, child: text(duck, e.child as AstObject) };
 }

@@ -21,7 +21,7 @@ import { parseAst, stringifyAst, type AstObject } from './ast.js';
 import type { GateContext } from './catalog.js';
 import { pgColumnNames, type ColumnNames } from './columnNames.js';
 import { Confiner } from './confine.js';
-import { CatalogRewriter, normaliseText, relex, tokensByOffset, type SessionFacts } from './catalogRewrite.js';
+import { ANY_EQ_SQL, CatalogRewriter, normaliseText, relex, tokensByOffset, type SessionFacts } from './catalogRewrite.js';
 import { RELATIONS, storedName } from '../catalog/relations.js';
 import { quoteIdent, quoteLiteral } from './quote.js';
 import type { Token } from './lexer.js';
@@ -295,7 +295,8 @@ export class Gate {
     await this.ensureTemplates(ctx);
     const catalogTemplates = await this.ensureCatalogTemplates(ctx, tokens);
     const byOffset = tokensByOffset(text, tokens);
-    const pg = new CatalogRewriter(ctx, session, (loc) => byOffset.get(Number(String(loc))));
+    const anyEq = tokens.some((t) => t.kind === 'word' && (t.value === 'ANY' || t.value === 'SOME' || t.value === 'ALL')) ? await this.anyEqTemplate() : undefined;
+    const pg = new CatalogRewriter(ctx, session, (loc) => byOffset.get(Number(String(loc))), anyEq);
     const { tables, catalog } = new Confiner(ctx, this.templates, pg, catalogTemplates).statement(statement);
     this.compare(opinion, tables, catalog);
     ast.statements = [castParameters(statement, casts) as AstObject];
@@ -310,6 +311,15 @@ export class Gate {
       this.verdicts.set(baseKey, verdict, text.length);
     }
     return verdict;
+  }
+
+  private anyEq: Promise<string> | null = null;
+
+  /** ANY_EQ_SQL as DuckDB's parser reads it, serialised once. */
+  private anyEqTemplate(): Promise<string> {
+    this.anyEq ??= this.parser.serialize(ANY_EQ_SQL);
+    this.anyEq.catch(() => (this.anyEq = null));
+    return this.anyEq;
   }
 
   /**

@@ -77,3 +77,16 @@ describe('BackendWriter: COPY out', () => {
     );
   });
 });
+
+describe('a message that fails half way', () => {
+  it('is dropped, so that the next message starts on a boundary', () => {
+    const w = new BackendWriter();
+    w.readyForQuery('I');
+    const good = Buffer.from(w.take());
+    w.readyForQuery('I');
+    expect(() => w.rowDescription([{ name: undefined as unknown as string, tableOid: 0, columnAttr: 0, typeOid: 25, typeLen: -1, typeMod: -1, format: 0 }])).toThrow();
+    w.dropUnfinished();
+    w.readyForQuery('I');
+    expect(Buffer.from(w.take())).toEqual(Buffer.concat([good, good]));
+  });
+});

@@ -76,6 +76,16 @@ export class BackendWriter {
     this.len += 5;
   }
 
+  /**
+   * Drops a message whose writing failed half way (an exception between begin and end),
+   * so that what is sent next (the ErrorResponse) starts on a message boundary.
+   */
+  dropUnfinished(): void {
+    if (this.msgStart < 0) return;
+    this.len = this.msgStart - 1;
+    this.msgStart = -1;
+  }
+
   private end(): this {
     this.buf.writeInt32BE(this.len - this.msgStart, this.msgStart);
     this.msgStart = -1;
