@@ -51,8 +51,8 @@ describe('numeric and array parameters', () => {
   });
 
   /** Parse (unnamed), Bind, Describe of the portal, Execute, Sync. */
-  async function run(sql: string, oids: number[], values: (string | null)[], resultFormats: number[] = []) {
-    c.send(fe.parse('', sql, oids), fe.bind('', '', values, { resultFormats }), fe.describe('P', ''), fe.execute(''), fe.sync());
+  async function run(sql: string, oids: number[], values: (Buffer | string | null)[], resultFormats: number[] = [], paramFormats: number[] = []) {
+    c.send(fe.parse('', sql, oids), fe.bind('', '', values, { resultFormats, paramFormats }), fe.describe('P', ''), fe.execute(''), fe.sync());
     const ms = await c.until('Z');
     const e = ms.find((m) => m.type === 'E');
     if (e) return { error: errorFields(e) };
@@ -156,6 +156,18 @@ describe('numeric and array parameters', () => {
     // Element lookups work on the list.
     const any = async (v: string | null) => (await run('SELECT 2 = ANY($1) AS has2', [O._int4], [v])).rows;
     expect([await any('{1,2,3}'), await any('{4}'), await any('{1,NULL}'), await any(null)]).toEqual([[['t']], [['f']], [[null]], [[null]]]);
+  });
+
+  it('reads an array parameter sent in binary (array_recv), as pgjdbc sends createArrayOf arrays', async () => {
+    const int32 = (...ns: number[]) => Buffer.concat(ns.map((n) => Buffer.from((n >>> 0).toString(16).padStart(8, '0'), 'hex')));
+    // int4[] {1,NULL,3}: 1 dimension, has NULLs, element int4; 3 elements from 1.
+    const r = await run('SELECT $1 AS arr, 3 = ANY($1) AS has3', [O._int4], [int32(1, 1, 23, 3, 1, 4, 1, -1, 4, 3)], [], [1]);
+    expect(r).toEqual({ fields: [{ name: 'arr', oid: O._int4, typmod: -1 }, { name: 'has3', oid: O.bool, typmod: -1 }], rows: [['{1,NULL,3}', 't']], bytes: expect.anything() });
+    // text[] {"a b"}.
+    const t = await run('SELECT $1 AS arr', [O._text], [Buffer.concat([int32(1, 0, 25, 1, 1, 3), Buffer.from('a b')])], [], [1]);
+    expect(t.rows).toEqual([['{"a b"}']]);
+    const e = await run('SELECT $1 AS arr', [O._int4], [int32(1, 0, 20, 1, 1, 8, 0, 1)], [], [1]);
+    expect(e.error).toMatchObject({ code: '42804', message: 'binary data has array element type 20 (int8) instead of expected 23 (int4)' });
   });
 
   it('refuses an array of more than 6 dimensions, as PostgreSQL does', async () => {

@@ -183,6 +183,43 @@ describe('array parameters, in PostgreSQL\'s array input syntax', () => {
   });
 });
 
+describe('binary array parameters, in array_recv\'s format', () => {
+  const int32 = (...ns: number[]) => ns.map((n) => (n >>> 0).toString(16).padStart(8, '0')).join('');
+  const list = (oid: number, hex: string) => {
+    const p = binary(oid, hex);
+    if (p.type !== 'list') throw new Error(`not a list: ${p.type}`);
+    return { type: p.listType.toString(), items: JSON.parse(JSON.stringify(p.value.items, (_k, v: unknown) => (typeof v === 'bigint' ? `${v}n` : v))) as unknown };
+  };
+
+  it('decodes dimensions, NULLs and elements in their binary format', () => {
+    // ndim, has-NULLs, element OID, (size, lower bound) per dimension, then (length, bytes) per element.
+    expect(list(O._int4, int32(1, 0, 23, 3, 1, 4, 1, 4, 2, 4, 3))).toEqual({ type: 'INTEGER[]', items: [1, 2, 3] });
+    expect(list(O._int4, int32(2, 1, 23, 2, 1, 2, 0, 4, 1, -1, 4, 3, 4, 4))).toEqual({ type: 'INTEGER[][]', items: [{ items: [1, null] }, { items: [3, 4] }] });
+    expect(list(O._int4, int32(0, 0, 23))).toEqual({ type: 'INTEGER[]', items: [] });
+    expect(list(O._int4, int32(2, 0, 23, 0, 1, 3, 1))).toEqual({ type: 'INTEGER[]', items: [] });
+    expect(list(O._text, int32(1, 1, 25, 2, 1, 2) + '6869' + int32(-1))).toEqual({ type: 'VARCHAR[]', items: ['hi', null] });
+    expect(list(O._int8, int32(1, 0, 20, 1, 1, 8) + 'fffffffffffffffe')).toEqual({ type: 'BIGINT[]', items: ['-2n'] });
+    // numeric elements 1.5 (dscale 1) and 2.25 (dscale 2): one scale for the list.
+    expect(list(O._numeric, int32(1, 0, 1700, 2, 1, 12) + '0002000000000001' + '00011388' + int32(12) + '0002000000000002' + '000209c4')).toEqual({
+      type: 'DECIMAL(38,2)[]',
+      items: [{ width: 38, scale: 2, value: '150n' }, { width: 38, scale: 2, value: '225n' }],
+    });
+    expect(castsForValues(['INTEGER[]'], [binary(O._int4, int32(2, 0, 23, 1, 1, 1, 1, 4, 7))])).toEqual(['INTEGER[][]']);
+  });
+
+  it('refuses what array_recv refuses, with its SQLSTATEs', async () => {
+    expect(await code(() => binary(O._int4, int32(1, 0, 20, 1, 1, 8, 0, 1)))).toBe('42804'); // int8 elements for int4[]
+    expect(await code(() => binary(O._int4, int32(7, 0, 23, ...Array(14).fill(1))))).toBe('54000');
+    expect(await code(() => binary(O._int4, int32(-1, 0, 23)))).toBe('22P03');
+    expect(await code(() => binary(O._int4, int32(1, 2, 23, 1, 1, 4, 1)))).toBe('22P03'); // flags
+    expect(await code(() => binary(O._int4, int32(1, 0, 23, 1000000, 1, 4, 1)))).toBe('22P03'); // more elements than bytes
+    expect(await code(() => binary(O._int4, int32(1, 0, 23, 1, 1, 4, 1, 0)))).toBe('22P03'); // trailing bytes
+    expect(await code(() => binary(O._int4, int32(1, 0, 23, 1, 1, 2) + '0001'))).toBe('22P03'); // a 2-byte int4
+    expect(await code(() => binary(O._int4, int32(1, 0, 23, 2, 2147483647, 4, 1, 4, 2)))).toBe('22003'); // upper bound past int4
+    expect(await code(() => binary(O._int4, '00'))).toBe('22P03');
+  });
+});
+
 describe('the casts of declared parameters', () => {
   it('casts scalars to their type, numeric to DECIMAL(38,0) until a value is bound, arrays to lists of the element\'s cast', () => {
     expect([O.int4, O.timestamptz, O.text, O.varchar, O.json, O.timetz, O.unknown].map(castForDeclaredType)).toEqual([
@@ -244,7 +281,7 @@ describe('binary parameters, in PostgreSQL\'s *_recv formats', () => {
     expect(await code(() => binary(O.int8, '01'))).toBe('22P03');
     expect(await code(() => binary(O.numeric, '0002 0000 0000 0000 0001'))).toBe('22P03');
     expect(await code(() => binary(O.timetz, '00'))).toBe('0A000');
-    expect(await code(() => binary(O._int4, '00'))).toBe('0A000');
+    expect(await code(() => binary(O._timetz, '00'))).toBe('0A000');
     expect(await code(() => binary(O.text, 'ff'))).toBe('08P01');
   });
 });

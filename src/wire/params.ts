@@ -257,21 +257,32 @@ function elementType(oid: number): DuckDBType {
   }
 }
 
-/**
- * An array in PostgreSQL's input syntax, as a DuckDB LIST of the element type (a list of
- * lists for more dimensions). numeric elements share one DECIMAL(38, s), s the largest
- * scale among them, or become DOUBLE when one of them is NaN or infinite.
- */
+/** Decoded array elements, nested as the array's dimensions. */
+type ElementTree = (ParamValue | ElementTree)[];
+
+const NULL_VALUE: ParamValue = { type: 'null' };
+
+/** An array in PostgreSQL's input syntax (array_in). */
 function decodeArray(elementOid: number, text: string, ctx: ParamContext): ParamValue {
+  const decodeItems = (items: ArrayItem[]): ElementTree =>
+    items.map((x) => (Array.isArray(x) ? decodeItems(x) : x === null ? NULL_VALUE : decodeText(elementOid, x, ctx)));
+  return listOf(elementOid, decodeItems(parseArray(text)));
+}
+
+/**
+ * Decoded array elements as a DuckDB LIST of the element type (a list of lists for more
+ * dimensions). numeric elements share one DECIMAL(38, s), s the largest scale among them,
+ * or become DOUBLE when one of them is NaN or infinite.
+ */
+function listOf(elementOid: number, tree: ElementTree): ParamValue {
   const leaves: ParamValue[] = [];
-  const decodeItems = (items: ArrayItem[]): unknown[] =>
-    items.map((x) => {
-      if (Array.isArray(x)) return decodeItems(x);
-      const v: ParamValue = x === null ? { type: 'null' } : decodeText(elementOid, x, ctx);
-      leaves.push(v);
-      return v;
-    });
-  const tree = decodeItems(parseArray(text));
+  const collect = (t: ElementTree): void => {
+    for (const x of t) {
+      if (Array.isArray(x)) collect(x);
+      else leaves.push(x);
+    }
+  };
+  collect(tree);
   let element = elementType(elementOid);
   let leafValue = (p: ParamValue): DuckDBValue => (p.type === 'null' ? null : p.type === 'blob' ? new DuckDBBlobValue(p.value) : (p.value as DuckDBValue));
   if (elementOid === O.numeric) {
@@ -293,14 +304,16 @@ function decodeArray(elementOid: number, text: string, ctx: ParamContext): Param
   }
   let depth = 1;
   for (let t: unknown = tree[0]; Array.isArray(t); t = t[0]) depth++;
-  if (depth > MAX_ARRAY_DIMS) {
-    throw new PgError(SqlState.ProgramLimitExceeded, `number of array dimensions (${depth}) exceeds the maximum allowed (${MAX_ARRAY_DIMS})`);
-  }
+  if (depth > MAX_ARRAY_DIMS) throw tooManyDims(depth);
   let listType = LIST(element);
   for (let d = 1; d < depth; d++) listType = LIST(listType);
-  const build = (items: unknown[]): DuckDBListValue =>
-    new DuckDBListValue(items.map((x) => (Array.isArray(x) ? build(x) : leafValue(x as ParamValue))));
+  const build = (items: ElementTree): DuckDBListValue =>
+    new DuckDBListValue(items.map((x) => (Array.isArray(x) ? build(x) : leafValue(x))));
   return { type: 'list', value: build(tree), listType };
+}
+
+function tooManyDims(n: number): PgError {
+  return new PgError(SqlState.ProgramLimitExceeded, `number of array dimensions (${n}) exceeds the maximum allowed (${MAX_ARRAY_DIMS})`);
 }
 
 function badBinary(index: number): PgError {
@@ -314,6 +327,10 @@ const BINARY_PARAM_TYPES: ReadonlySet<number> = new Set([
 ]);
 
 function decodeBinary(oid: number, bytes: Uint8Array, index: number): ParamValue {
+  const element = arrayElement(oid);
+  if (element !== null && BINARY_PARAM_TYPES.has(element) && pgTypeByOid(oid)!.name.startsWith('_')) {
+    return arrayRecv(element, Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), index);
+  }
   if (!BINARY_PARAM_TYPES.has(oid)) {
     throw new PgError(SqlState.FeatureNotSupported, `binary format is not supported for parameters of type ${typeName(oid)}`, {
       hint: 'Send this parameter in text format.',
@@ -383,6 +400,58 @@ function decodeBinary(oid: number, bytes: Uint8Array, index: number): ParamValue
     default:
       return { type: 'varchar', value: textOf(b) };
   }
+}
+
+/**
+ * array_recv: the number of dimensions, a has-NULLs flag, the element type's OID, then the
+ * size and lower bound of each dimension, then each element (row-major) as a length (-1:
+ * NULL) and its bytes in the element type's binary format. The element type must be the
+ * declared array's (42804); lower bounds are not kept (as in the text form).
+ */
+function arrayRecv(elementOid: number, b: Buffer, index: number): ParamValue {
+  if (b.length < 12) throw badBinary(index);
+  const ndim = b.readInt32BE(0);
+  const flags = b.readInt32BE(4);
+  const sent = b.readUInt32BE(8);
+  if (ndim < 0) throw new PgError(SqlState.InvalidBinaryRepresentation, `invalid number of dimensions: ${ndim}`);
+  if (ndim > MAX_ARRAY_DIMS) throw tooManyDims(ndim);
+  if (flags !== 0 && flags !== 1) throw new PgError(SqlState.InvalidBinaryRepresentation, 'invalid array flags');
+  if (sent !== elementOid) {
+    throw new PgError(SqlState.DatatypeMismatch, `binary data has array element type ${sent} (${typeName(sent)}) instead of expected ${elementOid} (${typeName(elementOid)})`);
+  }
+  if (b.length < 12 + 8 * ndim) throw badBinary(index);
+  const dims: number[] = [];
+  let count = ndim === 0 ? 0 : 1;
+  for (let d = 0; d < ndim; d++) {
+    const size = b.readInt32BE(12 + 8 * d);
+    const lower = b.readInt32BE(16 + 8 * d);
+    if (size < 0 || lower + size - 1 > 2 ** 31 - 1) throw new PgError(SqlState.NumericValueOutOfRange, 'integer out of range');
+    dims.push(size);
+    count *= size;
+  }
+  // Every element takes at least its 4-byte length: a count beyond that is a lie, not an allocation to make.
+  let at = 12 + 8 * ndim;
+  if (count > (b.length - at) / 4) throw new PgError(SqlState.InvalidBinaryRepresentation, 'insufficient data left in message');
+  const items: ParamValue[] = [];
+  for (let i = 0; i < count; i++) {
+    const len = b.readInt32BE(at);
+    at += 4;
+    if (len === -1) {
+      items.push(NULL_VALUE);
+      continue;
+    }
+    if (len < -1 || len > b.length - at) throw new PgError(SqlState.InvalidBinaryRepresentation, 'insufficient data left in message');
+    items.push(decodeBinary(elementOid, b.subarray(at, at + len), index));
+    at += len;
+  }
+  if (at !== b.length) throw badBinary(index);
+  // Row-major elements, nested by the dimensions (none, or one of size 0: an empty array).
+  const nest = (d: number, from: number): ElementTree => {
+    if (d === dims.length - 1) return items.slice(from, from + dims[d]!);
+    const stride = dims.slice(d + 1).reduce((x, y) => x * y, 1);
+    return Array.from({ length: dims[d]! }, (_, k) => nest(d + 1, from + k * stride));
+  };
+  return listOf(elementOid, count === 0 ? [] : nest(0, 0));
 }
 
 /** numeric_recv: the format numericBinary writes. */
