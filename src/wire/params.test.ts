@@ -180,6 +180,9 @@ describe('array parameters, in PostgreSQL\'s array input syntax', () => {
     expect(await code(() => text(O._int4, '{1,x}'))).toBe('22P02');
     expect(list(O._int4, '{{{{{{1}}}}}}').type).toBe('INTEGER[][][][][][]');
     expect(await code(() => text(O._int4, '{{{{{{{1}}}}}}}'))).toBe('54000');
+    // Refused before it is parsed: a parser that recursed a level per brace would overflow its stack.
+    expect(() => text(O._int4, '{'.repeat(200_000) + '1' + '}'.repeat(200_000))).toThrow('number of array dimensions (7) exceeds the maximum allowed (6)');
+    expect(list(O._text, '{"{{{{{{{",a' + '\\{'.repeat(7) + '}')).toEqual({ type: 'VARCHAR[]', items: ['{{{{{{{', 'a{{{{{{{'] });
   });
 });
 

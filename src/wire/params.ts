@@ -264,6 +264,8 @@ const NULL_VALUE: ParamValue = { type: 'null' };
 
 /** An array in PostgreSQL's input syntax (array_in). */
 function decodeArray(elementOid: number, text: string, ctx: ParamContext): ParamValue {
+  // array_in stops at the 7th level of braces; so must we, before a parser that recurses per level.
+  if (braceDepth(text) > MAX_ARRAY_DIMS) throw tooManyDims(MAX_ARRAY_DIMS + 1);
   const decodeItems = (items: ArrayItem[]): ElementTree =>
     items.map((x) => (Array.isArray(x) ? decodeItems(x) : x === null ? NULL_VALUE : decodeText(elementOid, x, ctx)));
   return listOf(elementOid, decodeItems(parseArray(text)));
@@ -310,6 +312,21 @@ function listOf(elementOid: number, tree: ElementTree): ParamValue {
   const build = (items: ElementTree): DuckDBListValue =>
     new DuckDBListValue(items.map((x) => (Array.isArray(x) ? build(x) : leafValue(x))));
   return { type: 'list', value: build(tree), listType };
+}
+
+/** The deepest nesting of `{` outside double quotes (a backslash escapes the next character anywhere). */
+function braceDepth(text: string): number {
+  let depth = 0;
+  let max = 0;
+  let quoted = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x5c) i++;
+    else if (c === 0x22) quoted = !quoted;
+    else if (!quoted && c === 0x7b) max = Math.max(max, ++depth);
+    else if (!quoted && c === 0x7d) depth--;
+  }
+  return max;
 }
 
 function tooManyDims(n: number): PgError {
