@@ -140,6 +140,11 @@ describe('the PostgreSQL catalog', () => {
     const sums = await acme.query(`SELECT sum(o_id) AS s1, sum(amount) AS s2, sum(o_id) FILTER (WHERE o_id > 1) AS s3, (SELECT sum(x) FROM (SELECT o_id::BIGINT AS x FROM orders) t) AS s4 FROM orders`);
     expect(sums.fields.map((f) => f.dataTypeID)).toEqual([20, 1700, 20, 1700]);
     expect(sums.rows[0]).toEqual({ s1: '3', s2: '109.50', s3: '2', s4: '3' });
+    // ::numeric without a modifier keeps a constant's scale (DuckDB's would be 3 places).
+    const num = await acme.query(`SELECT '12345.6789'::numeric AS a, 1.23456::numeric AS b, CAST('7' AS decimal) AS c, '2.5'::numeric(10,2) AS d, 'NaN'::numeric AS e`);
+    expect(num.rows[0]).toEqual({ a: '12345.6789', b: '1.23456', c: '7', d: '2.50', e: 'NaN' });
+    expect(num.fields.map((f) => f.dataTypeID)).toEqual([1700, 1700, 1700, 1700, 701]);
+    await expect(acme.query(`SELECT '{{{{{{{1}}}}}}}'::int[]`)).rejects.toMatchObject({ code: '54000' });
     // DuckDB locates tokens by UTF-8 byte: text before them may be multi-byte.
     const utf8 = await acme.query(`SELECT 'crème ☕' AS x, current_user AS u, 'brûlée' ~ 'û' AS m, 'brûlée' !~ 'û' AS n`);
     expect(utf8.rows[0]).toEqual({ x: 'crème ☕', u: 'acme', m: 't', n: 'f' });

@@ -13,7 +13,7 @@
  * Before DuckDB parses the text, normaliseText removes what its parser cannot read:
  * `OPERATOR(pg_catalog.~)` and `::pg_catalog.<type>` qualifiers.
  */
-import { LosslessNumber } from 'lossless-json';
+import { isLosslessNumber, LosslessNumber } from 'lossless-json';
 import { PgError } from '../errors/PgError.js';
 import { SqlState } from '../errors/sqlstate.js';
 import { STATIC_DB_NAME, STATIC_FUNCTIONS, TENANT_DB_NAME, TENANT_FUNCTIONS } from '../catalog/functions.js';
@@ -21,7 +21,8 @@ import { PG_FORMAT_TYPE, PG_PROC, PG_TYPE } from '../catalog/pgData.js';
 import { findRelation, NAMESPACE, RELATIONS, storedName, type Relation } from '../catalog/relations.js';
 import { tableOids } from '../catalog/oids.js';
 import { parseArray, type ArrayItem } from '../wire/text/arrayInput.js';
-import { parseBytea } from '../wire/text/input.js';
+import { parseBytea, parseNumeric } from '../wire/text/input.js';
+import { markUnconstrainedNumeric } from './parameterCasts.js';
 import { isObject, parseAst, str, type AstObject } from './ast.js';
 import type { GateContext } from './catalog.js';
 import { splitStatements, type Token } from './lexer.js';
@@ -80,16 +81,16 @@ export function relex(text: string): Token[] {
   return st[0]!.tokens;
 }
 
-/** Tokens by the UTF-8 byte offset DuckDB reports as query_location. */
-export function tokensByOffset(text: string, tokens: Token[]): Map<number, Token> {
-  const out = new Map<number, Token>();
+/** Token indexes by the UTF-8 byte offset DuckDB reports as query_location. */
+export function tokensByOffset(text: string, tokens: Token[]): Map<number, number> {
+  const out = new Map<number, number>();
   let bytes = 0;
   let at = 0;
-  for (const t of tokens) {
+  tokens.forEach((t, i) => {
     bytes += Buffer.byteLength(text.slice(at, t.start));
     at = t.start;
-    out.set(bytes, t);
-  }
+    out.set(bytes, i);
+  });
   return out;
 }
 
@@ -261,10 +262,75 @@ export class CatalogRewriter {
   constructor(
     private readonly ctx: GateContext,
     private readonly session: SessionFacts,
-    private readonly tokenAt: (location: unknown) => Token | undefined,
+    private readonly tokens: readonly Token[],
+    /** Token index by query_location (tokensByOffset). */
+    private readonly tokenIndex: ReadonlyMap<number, number>,
     /** json_serialize_sql of ANY_EQ_SQL, when the statement may need it. */
     private readonly anyEqTemplate?: string,
   ) {}
+
+  private tokenAt(location: unknown): Token | undefined {
+    const i = this.tokenIndex.get(Number(String(location)));
+    return i === undefined ? undefined : this.tokens[i];
+  }
+
+  /**
+   * Whether the cast at `e` names numeric/decimal without a type modifier: DuckDB reads
+   * `::numeric` as DECIMAL(18,3), exactly as `::numeric(18,3)`, so only the text tells.
+   */
+  private unconstrainedNumeric(e: AstObject): boolean {
+    let i = this.tokenIndex.get(Number(String(e.query_location)));
+    if (i === undefined) return false;
+    const t = this.tokens;
+    const isNumericWord = (k: number) => t[k]?.kind === 'word' && ['NUMERIC', 'DECIMAL', 'DEC'].includes(t[k]!.value);
+    if (t[i]?.kind === 'op' && t[i]!.value === ':' && t[i + 1]?.value === ':') {
+      i += 2; // x::numeric
+    } else if (t[i]?.kind === 'word' && (t[i]!.value === 'CAST' || t[i]!.value === 'TRY_CAST') && t[i + 1]?.value === '(') {
+      // CAST(x AS numeric): the AS at the cast's own parenthesis depth.
+      let depth = 0;
+      let k = i + 1;
+      for (; k < t.length; k++) {
+        const v = t[k]!;
+        if (v.kind === 'op' && v.value === '(') depth++;
+        else if (v.kind === 'op' && v.value === ')' && --depth === 0) return false;
+        else if (depth === 1 && v.kind === 'word' && v.value === 'AS') break;
+      }
+      i = k + 1;
+    } else {
+      return false;
+    }
+    return isNumericWord(i) && !(t[i + 1]?.kind === 'op' && t[i + 1]!.value === '(');
+  }
+
+  /**
+   * `::numeric` without a modifier is PostgreSQL's unconstrained numeric, which keeps a
+   * value's own scale; DuckDB's is DECIMAL(18,3), which rounds to 3 places. For a
+   * parameter the cast is dropped (parameterCasts.ts gives it the bound value's scale),
+   * for a constant it becomes DECIMAL(38, the constant's scale); any other expression
+   * keeps DuckDB's reading (documented).
+   */
+  private numericCast(e: AstObject): AstObject | undefined {
+    if (!this.unconstrainedNumeric(e)) return undefined;
+    const child = e.child as AstObject;
+    if (child?.class === 'PARAMETER') return markUnconstrainedNumeric(e);
+    let digits: string | undefined = constantString(child);
+    if (digits === undefined && child?.class === 'CONSTANT' && isObject(child.value) && (child.value as AstObject).is_null === false) {
+      const v = child.value as AstObject;
+      // A decimal constant (1.23456) already has its own scale: it is the numeric PostgreSQL reads.
+      if ((v.type as AstObject | undefined)?.id === 'DECIMAL') return { ...child, alias: e.alias ?? '' };
+      if (isLosslessNumber(v.value)) digits = v.value.value;
+    }
+    if (digits === undefined) return undefined;
+    let n;
+    try {
+      n = parseNumeric(digits);
+    } catch {
+      return undefined; // DuckDB's own cast reports the error
+    }
+    if (n.kind === 'special') return { ...e, cast_type: { id: 'DOUBLE', type_info: null } };
+    if (n.width > 38) return undefined;
+    return { ...e, cast_type: { id: 'DECIMAL', type_info: { type: 'DECIMAL_TYPE_INFO', alias: '', extension_info: null, width: new LosslessNumber('38'), scale: new LosslessNumber(String(n.scale)) } } };
+  }
 
   /** The catalog relation a table reference names, if it names one. */
   relation(catalog: string, schema: string, name: string): Relation | undefined {
@@ -443,6 +509,7 @@ export class CatalogRewriter {
     if (!isObject(type)) return undefined;
     if (type.id === 'LIST') return this.arrayLiteralCast(e);
     if (type.id === 'BLOB') return byteaLiteralCast(e);
+    if (type.id === 'DECIMAL') return this.numericCast(e);
     if (type.id !== 'UNBOUND' || !isObject(type.type_info)) return undefined;
     const info = type.type_info as AstObject;
     const tname = str(info, 'name').toLowerCase();

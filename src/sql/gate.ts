@@ -296,7 +296,7 @@ export class Gate {
     const catalogTemplates = await this.ensureCatalogTemplates(ctx, tokens);
     const byOffset = tokensByOffset(text, tokens);
     const anyEq = tokens.some((t) => t.kind === 'word' && (t.value === 'ANY' || t.value === 'SOME' || t.value === 'ALL')) ? await this.anyEqTemplate() : undefined;
-    const pg = new CatalogRewriter(ctx, session, (loc) => byOffset.get(Number(String(loc))), anyEq);
+    const pg = new CatalogRewriter(ctx, session, tokens, byOffset, anyEq);
     const { tables, catalog } = new Confiner(ctx, this.templates, pg, catalogTemplates).statement(statement);
     this.compare(opinion, tables, catalog);
     ast.statements = [castParameters(statement, casts) as AstObject];

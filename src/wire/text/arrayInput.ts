@@ -12,6 +12,9 @@ function malformed(text: string, detail: string): PgError {
 
 const isSpace = (c: string | undefined) => c === ' ' || c === '\t' || c === '\n' || c === '\r' || c === '\v' || c === '\f';
 
+/** PostgreSQL's MAXDIM. */
+export const MAX_DIMENSIONS = 6;
+
 export function parseArray(text: string): ArrayItem[] {
   let i = 0;
   const skipSpace = () => {
@@ -22,8 +25,13 @@ export function parseArray(text: string): ArrayItem[] {
   if (bounds) i += bounds[0].length;
   skipSpace();
 
+  let depth = 0;
   const readArray = (): ArrayItem[] => {
     if (text[i] !== '{') throw malformed(text, 'Array value must start with "{" or dimension information.');
+    // PostgreSQL's limit, checked before going deeper: the parser recurses once per level.
+    if (++depth > MAX_DIMENSIONS) {
+      throw new PgError(SqlState.ProgramLimitExceeded, `number of array dimensions (${depth}) exceeds the maximum allowed (${MAX_DIMENSIONS})`);
+    }
     i++;
     const items: ArrayItem[] = [];
     skipSpace();
@@ -43,6 +51,7 @@ export function parseArray(text: string): ArrayItem[] {
       if (sep === '}') break;
       if (sep !== ',') throw malformed(text, sep === undefined ? 'Unexpected end of input.' : `Unexpected "${sep}" character.`);
     }
+    depth--;
     const nested = items.filter((x) => Array.isArray(x)).length;
     if (nested !== 0 && nested !== items.length) throw malformed(text, 'Multidimensional arrays must have sub-arrays with matching dimensions.');
     return items;
