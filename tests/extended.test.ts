@@ -187,6 +187,15 @@ describe('the extended query protocol', () => {
   });
 
   describe('with node-postgres', () => {
+    it('answers a statement DuckDB can type only once its values are bound', async () => {
+      // len() of a parameter leaves DuckDB's prepared statement untyped: the columns are
+      // learnt when the result opens, and described then (Describe of the portal).
+      const r = await acme.query('SELECT order_id, 1 + 1, product FROM orders WHERE len($1::INTEGER[]) > 0 AND order_id < 2 ORDER BY 1', ['{7}']);
+      expect(r.fields.map((f) => [f.name, f.dataTypeID])).toEqual([['order_id', 20], ['?column?', 23], ['product', 25]]);
+      expect(r.rows).toEqual([{ order_id: '0', '?column?': '2', product: 'acme widget' }, { order_id: '1', '?column?': '2', product: 'acme widget' }]);
+      expect((await acme.query('SELECT 1 AS ok')).rows).toEqual([{ ok: '1' }]);
+    });
+
     it('binds parameters as values and infers their types', async () => {
       const c = await pgConnect(gw, { tenant: 'acme', password: PW });
       const r = await c.query('SELECT $1::int AS a, $2::text AS b', [1, 'x']);

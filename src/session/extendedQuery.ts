@@ -302,7 +302,12 @@ export class ExtendedQuery {
     active.countAsRunning(this.host.services.stats);
     const result = await run.prepared.stream();
     active.throwIfInterrupted();
-    const names = portal.columns!.map((c) => c.name);
+    // Columns DuckDB could not type before the values were bound are known only now.
+    const body = portal.statement.body;
+    const names =
+      result.columnCount === portal.columns!.length || body.kind !== 'query'
+        ? portal.columns!.map((c) => c.name)
+        : renameColumns(result.columnNames(), body.verdict.columnNames);
     const formats: FormatCode[] = [...portal.formats];
     run.cursor = new ResultCursor(result, names, formats, this.host.settings.textFormat(), hasNumericParams(portal.statement.body));
     portal.fields = run.cursor.fields;

@@ -134,11 +134,16 @@ export class ResultCursor {
     numericParams = false,
   ) {
     this.types = result.columnTypes();
+    // A statement DuckDB could not type before its values were bound has its real columns
+    // only now: their own names, and a single format code applies to each of them.
+    const n = this.types.length;
+    const own = names.length === n ? names : result.columnNames();
+    const fmts = formats.length === n ? formats : formats.length === 1 ? Array<FormatCode>(n).fill(formats[0]!) : Array<FormatCode>(n).fill(0);
     this.fields = describeFields(
-      this.types.map((type, i) => ({ name: names[i]!, type, anyScale: numericParams && numericScaleFollowsValues(type) })),
-      formats,
+      this.types.map((type, i) => ({ name: own[i]!, type, anyScale: numericParams && numericScaleFollowsValues(type) })),
+      fmts,
     );
-    this.write = dataRowWriter(this.types, formats, settings);
+    this.write = dataRowWriter(this.types, fmts, settings);
   }
 
   /**
