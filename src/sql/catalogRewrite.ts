@@ -256,6 +256,8 @@ export class CatalogRewriter {
   /** True once the statement used a value of its session: its verdict is the session's own. */
   usedSession = false;
   private oids: Map<string, number> | null = null;
+  /** > 0 while the walk is inside an outer join's condition. */
+  outerJoinCondition = 0;
   /** Nodes made by a rewrite that the walk must not rewrite again. */
   private readonly rewritten = new WeakSet<object>();
 
@@ -429,12 +431,14 @@ export class CatalogRewriter {
   }
 
   /**
-   * `x = ANY(array)`: DuckDB reads a subquery over unnest(array), which it cannot plan in an
-   * outer join's condition (SQLAlchemy's index reflection has one); a list lookup with
+   * `x = ANY(array)` in an outer join's condition: DuckDB reads a subquery over
+   * unnest(array), which it cannot plan there (SQLAlchemy's index reflection has one); a list lookup with
    * PostgreSQL's NULL semantics instead (ANY_EQ_SQL), written inline: DuckDB cannot type a
    * prepared statement whose parameter sits in a macro's arguments.
    */
   anyOfArray(e: AstObject): AstObject | undefined {
+    // Elsewhere DuckDB's own plan stands: it types `x = ANY($1::int[])` best.
+    if (this.outerJoinCondition === 0) return undefined;
     if (e.subquery_type !== 'ANY' || e.comparison_type !== 'COMPARE_EQUAL' || !isObject(e.subquery) || !this.anyEqTemplate) return undefined;
     const node = (e.subquery as AstObject).node as AstObject | undefined;
     const list = node?.select_list as unknown[] | undefined;

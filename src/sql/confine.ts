@@ -227,6 +227,21 @@ export class Confiner {
       }
       return ref;
     }
+    if (type === 'JOIN' && str(ref, 'join_type') !== 'INNER' && isObject(ref.condition)) {
+      // DuckDB cannot plan a subquery in an outer join's condition: `x = ANY(array)` there
+      // is written as a list lookup (catalogRewrite.ts anyOfArray).
+      for (const key of Object.keys(ref)) {
+        if (key === 'type' || key === 'condition') continue;
+        ref[key] = this.value(ref[key], scope);
+      }
+      this.pg.outerJoinCondition++;
+      try {
+        ref.condition = this.value(ref.condition, scope);
+      } finally {
+        this.pg.outerJoinCondition--;
+      }
+      return ref;
+    }
     if (type === 'SHOW_REF' && this.ctx.isolation !== 'database') {
       throw refuse('DESCRIBE, SHOW and SUMMARIZE are not available for shared tables');
     }
