@@ -156,7 +156,7 @@ describe('COPY TO STDOUT', () => {
 
   it('ends a failing COPY with the error, never a short result that looks complete', async () => {
     const e = await copyError(c, "COPY (SELECT CASE WHEN id < 250000 THEN id::VARCHAR ELSE 'boom' END::INTEGER AS n FROM big) TO STDOUT");
-    expect(e?.code).toBe('22P02');
+    expect(e).toMatchObject({ code: '22P02' }); // the whole error shows if it is another
     expect((await c.query('SELECT 2 AS two')).rows).toEqual([{ two: '2' }]);
   });
 
