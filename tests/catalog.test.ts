@@ -125,6 +125,10 @@ describe('the PostgreSQL catalog', () => {
     const outer = (cond: string) => `(SELECT bool_and(c.id IS NOT NULL) FROM (SELECT 1 AS one) o LEFT JOIN customers c ON ${cond})`;
     const any = await acme.query(`SELECT ${outer('1 = ANY(ARRAY[2, NULL])')} AS a1, ${outer('2 = ANY(ARRAY[2])')} AS a2, ${outer('NULL::int = ANY(ARRAY[1])')} AS a3,
       ${outer('1 = ANY(ARRAY[]::int[])')} AS a4, ${outer('c.id = ANY(ARRAY[1, 7])')} AS a5, (SELECT count(*) FROM orders o LEFT JOIN customers c ON c.id = ANY(ARRAY[o.customer_id, 7])) AS a6`);
+    // In a select list the NULLs show: PostgreSQL's answers.
+    const nulls = await acme.query(`SELECT 1 = ANY(ARRAY[2, NULL]) AS n1, NULL::int = ANY(ARRAY[1]) AS n2, 1 = ANY(ARRAY[]::int[]) AS n3,
+      1 = ANY(NULL::int[]) AS n4, 1 <> ALL(ARRAY[2, NULL]) AS n5, 2 = ANY(ARRAY[2, NULL]) AS n6`);
+    expect(nulls.rows[0]).toEqual({ n1: null, n2: null, n3: 'f', n4: null, n5: null, n6: 't' });
     // (a join on NULL or false finds no customer)
     expect(any.rows[0]).toEqual({ a1: 'f', a2: 't', a3: 'f', a4: 'f', a5: 't', a6: '2' });
     // ... in the extended protocol too, with the array as a parameter (DuckDB must still type the statement).

@@ -203,25 +203,26 @@ for (const r of PG_PROC.rows) {
 const SMALL_INTEGERS: ReadonlySet<string> = new Set(['TINYINT', 'SMALLINT', 'INTEGER', 'UTINYINT', 'USMALLINT']);
 
 /**
- * `x = ANY(arr)` with PostgreSQL's NULLs, over a list; __tg_arr and __tg_x stand for the
- * operands. Written without len(): DuckDB cannot type a prepared statement where len()
- * takes a parameter, list_count/list_position do not have that problem.
+ * `x = ANY(arr)` with PostgreSQL's NULLs (no match but a NULL element, or a NULL x, is
+ * NULL; an empty array is false); __tg_arr and __tg_x stand for the operands, __tg_match
+ * for the test of a match. Written without len(): DuckDB cannot type a prepared statement
+ * where len() takes a parameter; list_count/list_position do not have that problem.
  */
-export const ANY_EQ_SQL = `SELECT CASE WHEN __tg_arr IS NULL THEN NULL
+export const ANY_EQ_SQL = `SELECT CASE WHEN __tg_arr IS NULL THEN NULL WHEN __tg_match THEN true
   WHEN list_count(__tg_arr) = 0 AND list_position(__tg_arr, NULL) IS NULL THEN false
-  WHEN __tg_x IS NULL THEN NULL WHEN list_contains(__tg_arr, __tg_x) THEN true
-  WHEN list_position(__tg_arr, NULL) IS NOT NULL THEN NULL ELSE false END`;
+  WHEN __tg_x IS NULL OR list_position(__tg_arr, NULL) IS NOT NULL THEN NULL ELSE false END`;
 
 /** A copy of a template expression with the named column references replaced by copies of the given expressions. */
-function substitute(node: unknown, by: Record<string, unknown>): unknown {
-  if (Array.isArray(node)) return node.map((n) => substitute(n, by));
+function substitute(node: unknown, by: Record<string, unknown>, once: Record<string, AstObject> = {}): unknown {
+  if (Array.isArray(node)) return node.map((n) => substitute(n, by, once));
   if (!isObject(node) || node.constructor !== Object) return node;
   if (node.class === 'COLUMN_REF' && Array.isArray(node.column_names) && node.column_names.length === 1) {
     const name = String(node.column_names[0]);
     if (Object.hasOwn(by, name)) return structuredCloneAst(by[name]);
+    if (Object.hasOwn(once, name)) return once[name]; // used once: the node itself, not a copy
   }
   const out: AstObject = {};
-  for (const k of Object.keys(node)) out[k] = substitute(node[k], by);
+  for (const k of Object.keys(node)) out[k] = substitute(node[k], by, once);
   return out;
 }
 
@@ -431,15 +432,15 @@ export class CatalogRewriter {
   }
 
   /**
-   * `x = ANY(array)` in an outer join's condition: DuckDB reads a subquery over
-   * unnest(array), which it cannot plan there (SQLAlchemy's index reflection has one); a list lookup with
-   * PostgreSQL's NULL semantics instead (ANY_EQ_SQL), written inline: DuckDB cannot type a
-   * prepared statement whose parameter sits in a macro's arguments.
+   * `x = ANY(array)`, as DuckDB reads it: a subquery over unnest(array). Its answer differs
+   * from PostgreSQL's when there is no match and a NULL is involved (DuckDB: false), and in
+   * an outer join's condition DuckDB cannot plan it at all (SQLAlchemy's index reflection
+   * has one). It becomes ANY_EQ_SQL, whose match test is DuckDB's own subquery (which types
+   * `$1::int[]` best) or, in an outer join's condition, a list lookup. Only for operands
+   * cheap and stable to evaluate more than once.
    */
   anyOfArray(e: AstObject): AstObject | undefined {
-    // Elsewhere DuckDB's own plan stands: it types `x = ANY($1::int[])` best.
-    if (this.outerJoinCondition === 0) return undefined;
-    if (e.subquery_type !== 'ANY' || e.comparison_type !== 'COMPARE_EQUAL' || !isObject(e.subquery) || !this.anyEqTemplate) return undefined;
+    if (this.rewritten.has(e) || e.subquery_type !== 'ANY' || e.comparison_type !== 'COMPARE_EQUAL' || !isObject(e.subquery) || !this.anyEqTemplate) return undefined;
     const node = (e.subquery as AstObject).node as AstObject | undefined;
     const list = node?.select_list as unknown[] | undefined;
     const from = node?.from_table as AstObject | undefined;
@@ -454,10 +455,16 @@ export class CatalogRewriter {
     }
     const arr = fn.children[0];
     const x = e.child;
-    // The operands appear several times in the CASE: only for operands cheap and stable to repeat.
     if (!repeatable(arr) || !repeatable(x)) return undefined;
+    let match: AstObject;
+    if (this.outerJoinCondition > 0) {
+      match = call('', 'list_contains', [structuredCloneAst(arr), structuredCloneAst(x)], { query_location: e.query_location });
+    } else {
+      match = { ...e, alias: '' };
+      this.rewritten.add(match); // the walk visits it next: DuckDB's own form stays
+    }
     const template = parseAst(this.anyEqTemplate) as { statements: { node: { select_list: AstObject[] } }[] };
-    const out = substitute(template.statements[0]!.node.select_list[0]!, { __tg_arr: arr, __tg_x: x }) as AstObject;
+    const out = substitute(template.statements[0]!.node.select_list[0]!, { __tg_arr: arr, __tg_x: x }, { __tg_match: match }) as AstObject;
     out.alias = e.alias ?? '';
     return out;
   }
