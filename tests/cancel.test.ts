@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { pgConnect, rawTypes } from './support/clients.js';
+import { pgConnect, rawTypes, sendCancel } from './support/clients.js';
 import { addTestTenant, startGateway, type TestGateway } from './support/gateway.js';
 import { ENDLESS_QUERY, until } from './support/wait.js';
 
@@ -40,17 +40,7 @@ describe('cancel, timeout and disconnect', () => {
     await c.query("SET statement_timeout = '1500ms'");
     const running = c.query(LONG).then(() => null, (e: Error) => e);
     await until(() => gw.gateway.runningQueries === 1);
-    await new Promise<void>((resolve) => {
-      const s = net.connect(gw.port, '127.0.0.1', () => {
-        const m = Buffer.alloc(16);
-        m.writeInt32BE(16, 0);
-        m.writeInt32BE(80877102, 4);
-        m.writeInt32BE(pid, 8);
-        m.writeInt32BE(12345, 12);
-        s.end(m);
-      });
-      s.on('close', () => resolve());
-    });
+    await sendCancel(gw.port, c, { processID: pid, secretKey: 12345 });
     // Not cancelled by the wrong key: it runs on until its own timeout.
     expect((await running)?.message).toBe('canceling statement due to statement timeout');
     await c.end();

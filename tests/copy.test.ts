@@ -13,7 +13,7 @@ import { to as copyTo } from 'pg-copy-streams';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addTenant, Registry } from '../src/tenants/registry.js';
 import { loadTable } from '../src/tenants/snapshots.js';
-import { pgConnect, rawTypes, requireCommand, run } from './support/clients.js';
+import { pgConnect, rawTypes, requireCommand, run, sendCancel } from './support/clients.js';
 import { addTestTenant, certsDir, startGateway, type TestGateway } from './support/gateway.js';
 import { pgClusterSkipReason, startPgCluster, type PgCluster } from './support/pgCluster.js';
 import { dataRow, errorFields, fe, RawClient, types, type BackendMessage } from './support/rawClient.js';
@@ -43,21 +43,7 @@ async function copyError(client: pg.Client, sql: string): Promise<{ code: string
   }
 }
 
-/** A CancelRequest for the client's session, in plaintext as libpq sends it. */
-async function cancel(gw: TestGateway, client: pg.Client): Promise<void> {
-  const { processID, secretKey } = client as unknown as { processID: number; secretKey: number };
-  await new Promise<void>((resolve) => {
-    const s = net.connect(gw.port, '127.0.0.1', () => {
-      const m = Buffer.alloc(16);
-      m.writeInt32BE(16, 0);
-      m.writeInt32BE(80877102, 4);
-      m.writeInt32BE(processID, 8);
-      m.writeInt32BE(secretKey, 12);
-      s.end(m);
-    });
-    s.on('close', () => resolve());
-  });
-}
+const cancel = (gw: TestGateway, client: pg.Client) => sendCancel(gw.port, client);
 
 describe('COPY TO STDOUT', () => {
   let gw: TestGateway;

@@ -6,14 +6,13 @@
  * isolation in a shared tenant.
  */
 import fs from 'node:fs';
-import net from 'node:net';
 import pg from 'pg';
 import Cursor from 'pg-cursor';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_OPEN_PORTALS } from '../src/session/portals.js';
 import { addTenant } from '../src/tenants/registry.js';
 import { loadTable } from '../src/tenants/snapshots.js';
-import { pgConnect, rawTypes, requireCommand, run } from './support/clients.js';
+import { pgConnect, rawTypes, requireCommand, run, sendCancel } from './support/clients.js';
 import { addTestTenant, startGateway, type TestGateway } from './support/gateway.js';
 import { dataRow, dataRowBytes, errorFields, fe, RawClient, types, type BackendMessage } from './support/rawClient.js';
 import { ENDLESS_QUERY, until } from './support/wait.js';
@@ -28,20 +27,7 @@ const errorOf = (ms: BackendMessage[]) => {
   return e ? errorFields(e) : null;
 };
 
-async function cancel(gw: TestGateway, client: pg.Client): Promise<void> {
-  const { processID, secretKey } = client as unknown as { processID: number; secretKey: number };
-  await new Promise<void>((resolve) => {
-    const s = net.connect(gw.port, '127.0.0.1', () => {
-      const m = Buffer.alloc(16);
-      m.writeInt32BE(16, 0);
-      m.writeInt32BE(80877102, 4);
-      m.writeInt32BE(processID, 8);
-      m.writeInt32BE(secretKey, 12);
-      s.end(m);
-    });
-    s.on('close', () => resolve());
-  });
-}
+const cancel = (gw: TestGateway, client: pg.Client) => sendCancel(gw.port, client);
 
 describe('SQL cursors', () => {
   let gw: TestGateway;

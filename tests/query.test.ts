@@ -43,6 +43,17 @@ describe('queries over the simple protocol', () => {
     expect(r.rowCount).toBe(1);
   });
 
+  it('ends a result whose query fails after rows were sent with the error, never a short complete result', async () => {
+    // DuckDB's streamed results lose an error raised after the first chunk: the end marker
+    // (resultStream.ts) catches that, and the query run again names the error.
+    const failLate = "SELECT CASE WHEN i < 1500000 THEN i::VARCHAR ELSE 'boom' END::BIGINT AS n FROM range(2000000) t(i)";
+    for (const run of [() => acme.query(failLate), () => acme.query({ text: failLate, values: [] })]) {
+      const e = await run().then(() => null, (err: { code?: string; message?: string }) => err);
+      expect(e).toMatchObject({ code: '22P02', message: expect.stringContaining("'boom'") });
+      expect((await acme.query('SELECT 1 AS ok')).rows).toEqual([{ ok: '1' }]);
+    }
+  });
+
   it('divides integers as PostgreSQL does', async () => {
     const r = await acme.query('SELECT 100 / 3 AS a, -7 / 2 AS b, 7::bigint / 2 AS c, 7 / 2.0 AS d');
     expect(r.fields.map((f) => f.dataTypeID)).toEqual([23, 23, 20, 701]);

@@ -34,7 +34,7 @@ import { PG_OID, pgFieldTypeFor } from '../wire/pgTypes.js';
 import type { SessionFacts } from '../sql/catalogRewrite.js';
 import type { ActiveQuery } from './activeQuery.js';
 import { Portal, PortalStore, PreparedStatement, StatementStore, type StatementBody } from './portals.js';
-import { describeFields, resultFormats, ResultCursor, type FormatCode, type RowWriter } from './resultStream.js';
+import { describeFields, recheckSql, resultFormats, ResultCursor, withEndMarker, type EndMarker, type FormatCode, type RowWriter } from './resultStream.js';
 import { commandColumns } from './sessionCommands.js';
 import type { SessionServices } from './session.js';
 import type { SessionSettings } from './settings.js';
@@ -224,7 +224,20 @@ export class ExtendedQuery {
     // is checked when the result opens.
     const fields = describeFields(columns, formats);
     const releaseLease = owned ? () => tl.lease.release() : null;
-    const portal = new Portal(name, stmt, columns, formats, { tl, releaseLease, conn, prepared, cursor: null });
+    // What runs carries an end marker (resultStream.ts withEndMarker), when its columns are known.
+    let run = prepared;
+    let endMarker: EndMarker | undefined;
+    if (columns.every((c) => c.type !== null)) {
+      const bindAll = async (sql: string) => {
+        const p = await conn.prepare(sql);
+        for (let i = 0; i < count; i++) bindParameter(p, i + 1, values[i]!);
+        return p;
+      };
+      run = await bindAll(withEndMarker(verdict.sql, columns.length));
+      prepared.destroySync();
+      endMarker = { recheck: async () => void (await (await bindAll(recheckSql(verdict.sql))).run()) };
+    }
+    const portal = new Portal(name, stmt, columns, formats, { tl, releaseLease, conn, prepared: run, endMarker, cursor: null });
     handedOver = true;
     portal.fields = columns.every((c) => c.type !== null) ? fields : null;
     return portal;
@@ -309,7 +322,7 @@ export class ExtendedQuery {
         ? portal.columns!.map((c) => c.name)
         : renameColumns(result.columnNames(), body.verdict.columnNames);
     const formats: FormatCode[] = [...portal.formats];
-    run.cursor = new ResultCursor(result, names, formats, this.host.settings.textFormat(), hasNumericParams(portal.statement.body));
+    run.cursor = new ResultCursor(result, names, formats, this.host.settings.textFormat(), hasNumericParams(portal.statement.body), run.endMarker);
     portal.fields = run.cursor.fields;
     return run.cursor;
   }

@@ -33,7 +33,7 @@ import { runsInFailedBlock, type SessionCommand } from '../sql/sessionCommand.js
 import type { WrappedStatement } from '../sql/wrappedStatement.js';
 import type { FieldDescription } from '../wire/backend.js';
 import type { ParamValue } from '../wire/params.js';
-import type { FormatCode, ResultCursor } from './resultStream.js';
+import type { EndMarker, FormatCode, ResultCursor } from './resultStream.js';
 
 /** Named prepared statements a session may hold at once. */
 export const MAX_PREPARED_STATEMENTS = 1000;
@@ -76,7 +76,10 @@ export interface PortalRun {
    */
   releaseLease: (() => void) | null;
   conn: DuckDBConnection;
+  /** What runs: the statement with an end marker when its columns are known (withEndMarker). */
   prepared: DuckDBPreparedStatement;
+  /** Set when `prepared` carries the end marker. */
+  endMarker?: EndMarker;
   /** The open result, from the first Execute (or a Describe that needed its types) on. */
   cursor: ResultCursor | null;
 }

@@ -7,7 +7,7 @@
  * whatever the result size, and a slow client slows its own query only.
  */
 import type { DuckDBConnection, DuckDBResult, DuckDBType, DuckDBValue } from '@duckdb/node-api';
-import { numericScaleFollowsValues, type ResultColumn } from '../engine/parameters.js';
+import { numericScaleFollowsValues, resultColumns, type ResultColumn } from '../engine/parameters.js';
 import { PgError } from '../errors/PgError.js';
 import { SqlState } from '../errors/sqlstate.js';
 import { renameColumns } from '../sql/columnNames.js';
@@ -113,6 +113,37 @@ export function dataRowWriter(types: readonly DuckDBType[], formats: readonly Fo
   };
 }
 
+/**
+ * DuckDB's streamed results lose an error raised after the first chunk was delivered: the
+ * stream just ends, exactly as a complete one does (measured: a cast that fails on row
+ * 250,000 ends the stream near row 225,000 without an error, more often the smaller the
+ * streaming buffer). So the SQL that is streamed carries an end marker: one more column,
+ * false on every row, and one last row where it is true. A stream that ends without that
+ * row did not complete; the query is then run once more, aggregated to one row (so the
+ * error, if it recurs, is raised before any row is sent), for the error to report.
+ */
+export const END_MARKER_COLUMN = '__tg_end';
+
+export function withEndMarker(sql: string, columns: number): string {
+  return `SELECT *, false AS "${END_MARKER_COLUMN}" FROM (${sql}) AS "__tg_rows" UNION ALL SELECT ${'NULL, '.repeat(columns)}true`;
+}
+
+/** The query again, every column evaluated (hashed), one row out: it raises what the stream lost. */
+export function recheckSql(sql: string): string {
+  return `SELECT max(hash("__tg_rows")) FROM (${sql}) AS "__tg_rows"`;
+}
+
+export interface EndMarker {
+  /** Runs the query again to find the error its stream lost; throws it if it recurs. */
+  recheck(): Promise<void>;
+}
+
+function lostError(): PgError {
+  return new PgError(SqlState.InternalError, 'the query failed while its result was being sent', {
+    detail: 'The engine ended the result early without reporting why; the rows sent are incomplete.',
+  });
+}
+
 /** An open DuckDB result, read row by row across as many Executes (or FETCHes) as the client asks for. */
 export class ResultCursor {
   readonly fields: FieldDescription[];
@@ -126,18 +157,24 @@ export class ResultCursor {
   private ended = false;
 
   /** `numericParams`: the statement has numeric parameters (see numericScaleFollowsValues). */
+  /** The end-marker row was seen (see withEndMarker). */
+  private sawEnd = false;
+
   constructor(
     private readonly result: DuckDBResult,
     names: readonly string[],
     formats: readonly FormatCode[],
     settings: TextFormatSettings,
     numericParams = false,
+    /** The result carries an end marker (its last column): check it, and hide it. */
+    private readonly endMarker?: EndMarker,
   ) {
     this.types = result.columnTypes();
+    if (endMarker) this.types.pop();
     // A statement DuckDB could not type before its values were bound has its real columns
     // only now: their own names, and a single format code applies to each of them.
     const n = this.types.length;
-    const own = names.length === n ? names : result.columnNames();
+    const own = names.length === n ? names : result.columnNames().slice(0, n);
     const fmts = formats.length === n ? formats : formats.length === 1 ? Array<FormatCode>(n).fill(formats[0]!) : Array<FormatCode>(n).fill(0);
     this.fields = describeFields(
       this.types.map((type, i) => ({ name: own[i]!, type, anyScale: numericParams && numericScaleFollowsValues(type) })),
@@ -169,13 +206,26 @@ export class ResultCursor {
         const chunk = await this.result.fetchChunk();
         // An interrupted stream just ends: never let that pass for a complete result.
         active.throwIfInterrupted();
-        if (!chunk || chunk.rowCount === 0) {
+        if (!chunk || chunk.rowCount === 0 || this.sawEnd) {
           this.ended = true;
+          if (this.endMarker && !this.sawEnd) {
+            await this.endMarker.recheck();
+            active.throwIfInterrupted();
+            throw lostError();
+          }
           break;
         }
         this.columns = chunk.getColumns();
         this.chunkRows = chunk.rowCount;
         this.row = 0;
+        if (this.endMarker) {
+          // The marker row is the last row of the result: rows before it are the query's.
+          const at = (this.columns.pop() ?? []).indexOf(true);
+          if (at >= 0) {
+            this.sawEnd = true;
+            this.chunkRows = at;
+          }
+        }
       }
       const end = maxRows > 0 ? Math.min(this.chunkRows, this.row + maxRows - rows) : this.chunkRows;
       write(w, this.columns, this.row, end);
@@ -197,9 +247,17 @@ export async function* streamSelect(
   format: TextFormatSettings,
 ): AsyncGenerator<Uint8Array, number> {
   active.throwIfInterrupted();
-  const result = await conn.stream(verdict.sql);
+  // Prepared first for the columns (the marked SQL adds one, and renames duplicates).
+  const prepared = await conn.prepare(verdict.sql);
+  const columns = resultColumns(prepared);
+  prepared.destroySync();
   active.throwIfInterrupted();
-  const cursor = new ResultCursor(result, renameColumns(result.columnNames(), verdict.columnNames), [], format);
+  const marked = columns.every((c) => c.type !== null);
+  const result = await conn.stream(marked ? withEndMarker(verdict.sql, columns.length) : verdict.sql);
+  active.throwIfInterrupted();
+  const names = renameColumns(marked ? columns.map((c) => c.name) : result.columnNames(), verdict.columnNames);
+  const recheck = async () => void (await conn.run(recheckSql(verdict.sql)));
+  const cursor = new ResultCursor(result, names, [], format, false, marked ? { recheck } : undefined);
   w.rowDescription(cursor.fields);
   const { rows } = yield* cursor.fetch(w, active, 0);
   w.commandComplete(`SELECT ${rows}`);

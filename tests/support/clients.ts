@@ -1,5 +1,6 @@
 import { execFile, execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
+import net from 'node:net';
 import pg from 'pg';
 import type { TestGateway } from './gateway.js';
 import { until } from './wait.js';
@@ -25,6 +26,26 @@ export async function pgConnect(gw: TestGateway, login: Login, extra: Partial<pg
   client.on('error', () => {});
   await client.connect();
   return client;
+}
+
+/**
+ * A CancelRequest in plaintext, as libpq sends it, for the session with this process id
+ * and secret key (a node-postgres client's own, by default); resolves when the gateway
+ * has closed the cancel connection.
+ */
+export async function sendCancel(port: number, client: pg.Client, keys?: { processID: number; secretKey: number }): Promise<void> {
+  const { processID, secretKey } = keys ?? (client as unknown as { processID: number; secretKey: number });
+  await new Promise<void>((resolve) => {
+    const s = net.connect(port, '127.0.0.1', () => {
+      const m = Buffer.alloc(16);
+      m.writeInt32BE(16, 0);
+      m.writeInt32BE(80877102, 4);
+      m.writeInt32BE(processID, 8);
+      m.writeInt32BE(secretKey, 12);
+      s.end(m);
+    });
+    s.on('close', () => resolve());
+  });
 }
 
 /** Raw text values: no client-side parsing, so tests see exactly what the server sent. */
@@ -130,6 +151,20 @@ export const DRIVER_TABLES_SQL = [
 /** What one check of a driver program (tests/support/java, tests/support/python) gave back. */
 export type CheckResult = { ok: true; value: unknown } | { ok: false; error: Record<string, unknown> };
 export type CheckResults = Record<string, CheckResult>;
+
+/** What a driver program is told of the gateway and the login, as `key=value` arguments. */
+export function connectionArgs(gw: TestGateway, login: Login, extra: Record<string, string> = {}): string[] {
+  const args = {
+    host: '127.0.0.1',
+    port: String(gw.port),
+    db: login.tenant,
+    user: login.user ?? login.tenant,
+    password: login.password,
+    sslrootcert: gw.caFile,
+    ...extra,
+  };
+  return Object.entries(args).map(([k, v]) => `${k}=${v}`);
+}
 
 /**
  * Runs a driver program against a gateway of this process and returns the checks it

@@ -1,6 +1,6 @@
 /** Runs the Python driver programs of tests/support/python against a test gateway. */
 import { fileURLToPath } from 'node:url';
-import { runChecks, SYSTEM_PYTHON, type CheckResults, type Login } from './clients.js';
+import { connectionArgs, runChecks, SYSTEM_PYTHON, type CheckResults, type Login } from './clients.js';
 import type { TestGateway } from './gateway.js';
 
 /**
@@ -16,17 +16,8 @@ export function runPython(
   env: NodeJS.ProcessEnv = {},
 ): Promise<CheckResults> {
   const script = fileURLToPath(new URL(`./python/${program}.py`, import.meta.url));
-  const args = {
-    host: '127.0.0.1',
-    port: String(gw.port),
-    db: login.tenant,
-    user: login.user ?? login.tenant,
-    password: login.password,
-    sslrootcert: gw.caFile,
-    ...extra,
-  };
   // -B: no __pycache__ beside the sources; unbuffered, so "@await-running" arrives at once.
-  return runChecks(gw, SYSTEM_PYTHON, ['-B', '-u', script, ...Object.entries(args).map(([k, v]) => `${k}=${v}`)], {
+  return runChecks(gw, SYSTEM_PYTHON, ['-B', '-u', script, ...connectionArgs(gw, login, extra)], {
     env: { PYTHONIOENCODING: 'utf-8', ...env },
   });
 }
