@@ -229,6 +229,14 @@ describe.runIf(hasJava)('pgjdbc', () => {
     ]);
   });
 
+  it('answers getSchemas, getCatalogs, getPrimaryKeys, getImportedKeys, getIndexInfo and getTypeInfo', () => {
+    // The tenant's own database and schemas; no keys or indexes (DuckDB snapshots have none to show).
+    expect(checked(results, 'metaDataMore')).toEqual({
+      schemas: ['information_schema', 'pg_catalog', 'public'], catalogs: ['acme'], primaryKeys: 0, importedKeys: 0, indexes: 0,
+      manyTypes: true, int4: true, text: true,
+    });
+  });
+
   it('reads interval, json and array columns as PGInterval, PGobject and java.sql.Array', () => {
     expect(checked(results, 'extraTypes')).toEqual({
       interval: j('org.postgresql.util.PGInterval', '0 years 0 mons 1 days 2 hours 3 mins 4.0 secs'),

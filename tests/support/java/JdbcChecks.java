@@ -74,6 +74,7 @@ public class JdbcChecks {
     check("databaseMetaData", JdbcChecks::databaseMetaData);
     check("metaDataTables", JdbcChecks::metaDataTables);
     check("metaDataColumns", JdbcChecks::metaDataColumns);
+    check("metaDataMore", JdbcChecks::metaDataMore);
     check("extraTypes", JdbcChecks::extraTypes);
 
     System.out.println("@result " + Json.write(results));
@@ -413,6 +414,32 @@ public class JdbcChecks {
         rows.add(List.of(r.getString("COLUMN_NAME"), r.getInt("DATA_TYPE"), r.getString("TYPE_NAME"), r.getInt("ORDINAL_POSITION")));
       }
       return rows;
+    }
+  }
+
+  /** What DBeaver and Metabase ask beyond tables and columns: schemas, catalogs, keys, indexes, types. */
+  static Object metaDataMore() throws Exception {
+    try (Connection c = connect(new Properties())) {
+      var md = c.getMetaData();
+      List<Object> schemas = new ArrayList<>();
+      try (ResultSet r = md.getSchemas()) { while (r.next()) schemas.add(r.getString("TABLE_SCHEM")); }
+      List<Object> catalogs = new ArrayList<>();
+      try (ResultSet r = md.getCatalogs()) { while (r.next()) catalogs.add(r.getString("TABLE_CAT")); }
+      int pk = 0, imported = 0, indexes = 0, types = 0;
+      boolean hasInt4 = false, hasText = false;
+      try (ResultSet r = md.getPrimaryKeys(null, "public", "orders")) { while (r.next()) pk++; }
+      try (ResultSet r = md.getImportedKeys(null, "public", "orders")) { while (r.next()) imported++; }
+      try (ResultSet r = md.getIndexInfo(null, "public", "orders", false, true)) { while (r.next()) indexes++; }
+      try (ResultSet r = md.getTypeInfo()) {
+        while (r.next()) {
+          types++;
+          String name = r.getString("TYPE_NAME");
+          if ("int4".equals(name)) hasInt4 = true;
+          if ("text".equals(name)) hasText = true;
+        }
+      }
+      return obj("schemas", schemas, "catalogs", catalogs, "primaryKeys", pk, "importedKeys", imported, "indexes", indexes,
+          "manyTypes", types > 50, "int4", hasInt4, "text", hasText);
     }
   }
 
