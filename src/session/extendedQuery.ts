@@ -18,6 +18,7 @@
  * sub-protocol, whatever the row limit), and their queries take the same prepare, bind
  * and read steps as any other.
  */
+import type { DuckDBPreparedStatement } from '@duckdb/node-api';
 import type { Logger } from 'pino';
 import { bindParameter, parameterTypes, resultColumns, type ResultColumn } from '../engine/parameters.js';
 import { PgError } from '../errors/PgError.js';
@@ -210,33 +211,48 @@ export class ExtendedQuery {
       if (!handedOver) conn.closeSync();
     });
     active.conn = conn;
-    const prepared = await conn.prepare(verdict.sql);
-    active.throwIfInterrupted();
-    const count = parameterTypes(prepared).length;
-    if (count > values.length) {
-      throw new PgError(SqlState.ProtocolViolation, `bind message supplies ${values.length} parameters, but the statement now requires ${count}`);
+    const numericParams = hasNumericParams(body);
+    const bindAll = async (sql: string) => {
+      const p = await conn.prepare(sql);
+      active.throwIfInterrupted();
+      const count = parameterTypes(p).length;
+      if (count > values.length) {
+        p.destroySync();
+        throw new PgError(SqlState.ProtocolViolation, `bind message supplies ${values.length} parameters, but the statement now requires ${count}`);
+      }
+      // Parameters beyond those the text uses were declared by the client and are not bound.
+      for (let i = 0; i < count; i++) bindParameter(p, i + 1, values[i]!);
+      return p;
+    };
+    // What runs carries an end marker (resultStream.ts withEndMarker). Its column count is
+    // the statement's, as Parse found it; where that is unknown, or the marked statement
+    // does not type, the statement runs unmarked.
+    let run: DuckDBPreparedStatement | null = null;
+    let resolved: ResultColumn[] = [];
+    const known = stmt.columns?.every((c) => c.type !== null) ? stmt.columns.length : null;
+    if (known !== null) {
+      const marked = await bindAll(withEndMarker(verdict.sql, known)).catch(() => null);
+      const cols = marked ? resultColumns(marked, numericParams) : [];
+      if (marked && cols.length === known + 1 && cols.every((c) => c.type !== null)) {
+        run = marked;
+        resolved = cols.slice(0, known);
+      } else {
+        marked?.destroySync();
+      }
     }
-    // Parameters beyond those the text uses were declared by the client and are not bound.
-    for (let i = 0; i < count; i++) bindParameter(prepared, i + 1, values[i]!);
-    const columns = named(resultColumns(prepared, hasNumericParams(body)), verdict.columnNames);
+    const endMarker: EndMarker | undefined = run
+      ? { recheck: async () => void (await (await bindAll(recheckSql(verdict.sql))).run()) }
+      : undefined;
+    if (!run) {
+      run = await bindAll(verdict.sql);
+      resolved = resultColumns(run, numericParams);
+    }
+    const columns = named(resolved, verdict.columnNames);
     const formats = resultFormats(formatCodes, columns.length);
     // Refuses a binary format a column's type lacks; a column typed only by a bound value
     // is checked when the result opens.
     const fields = describeFields(columns, formats);
     const releaseLease = owned ? () => tl.lease.release() : null;
-    // What runs carries an end marker (resultStream.ts withEndMarker), when its columns are known.
-    let run = prepared;
-    let endMarker: EndMarker | undefined;
-    if (columns.every((c) => c.type !== null)) {
-      const bindAll = async (sql: string) => {
-        const p = await conn.prepare(sql);
-        for (let i = 0; i < count; i++) bindParameter(p, i + 1, values[i]!);
-        return p;
-      };
-      run = await bindAll(withEndMarker(verdict.sql, columns.length));
-      prepared.destroySync();
-      endMarker = { recheck: async () => void (await (await bindAll(recheckSql(verdict.sql))).run()) };
-    }
     const portal = new Portal(name, stmt, columns, formats, { tl, releaseLease, conn, prepared: run, endMarker, cursor: null });
     handedOver = true;
     portal.fields = columns.every((c) => c.type !== null) ? fields : null;

@@ -238,6 +238,9 @@ export class ResultCursor {
   }
 }
 
+/** A verdict's result columns (the same for the same SQL on the same data), as prepared once. */
+const verdictColumns = new WeakMap<Verdict, ResultColumn[]>();
+
 /** The simple protocol: RowDescription, every row, CommandComplete. */
 export async function* streamSelect(
   conn: DuckDBConnection,
@@ -247,11 +250,16 @@ export async function* streamSelect(
   format: TextFormatSettings,
 ): AsyncGenerator<Uint8Array, number> {
   active.throwIfInterrupted();
-  // Prepared first for the columns (the marked SQL adds one, and renames duplicates).
-  const prepared = await conn.prepare(verdict.sql);
-  const columns = resultColumns(prepared);
-  prepared.destroySync();
-  active.throwIfInterrupted();
+  // The columns, for the marker's count and their names (the marked SQL adds one, and
+  // renames duplicates): from a prepare, once per verdict.
+  let columns = verdictColumns.get(verdict);
+  if (!columns) {
+    const prepared = await conn.prepare(verdict.sql);
+    columns = resultColumns(prepared);
+    prepared.destroySync();
+    active.throwIfInterrupted();
+    verdictColumns.set(verdict, columns);
+  }
   const marked = columns.every((c) => c.type !== null);
   const result = await conn.stream(marked ? withEndMarker(verdict.sql, columns.length) : verdict.sql);
   active.throwIfInterrupted();
