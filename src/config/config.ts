@@ -5,7 +5,7 @@ import { z } from 'zod';
 
 /**
  * One validated, frozen configuration. Precedence: command-line flags, then
- * environment ($TENANTGATE_DATA), then the --config file, then defaults.
+ * environment ($TENANTGATE_DATA, $TENANTGATE_SHUTDOWN_GRACE_MS), then the --config file, then defaults.
  * Relative paths in a config file are relative to that file.
  */
 const fileSchema = z
@@ -29,6 +29,16 @@ const fileSchema = z
     authTimeoutMs: z.number().int().min(100),
     /** How long a cached idle DuckDB instance stays open. */
     instanceIdleMs: z.number().int().min(0),
+    /** On SIGTERM/SIGINT, how long running queries may go on before their sessions are ended (57P01). */
+    shutdownGraceMs: z.number().int().min(0),
+    /** Failed logins from one client address within the window that throttle the address (0: never). */
+    loginMaxFailuresPerAddress: z.number().int().min(0),
+    /** Failed logins for one tenant/user pair within the window that throttle the pair (0: never). */
+    loginMaxFailuresPerUser: z.number().int().min(0),
+    /** The window failed logins are counted in. */
+    loginFailureWindowMs: z.number().int().min(1000),
+    /** How long a throttled address or pair is refused. */
+    loginLockoutMs: z.number().int().min(0),
   })
   .strict()
   .partial();
@@ -45,6 +55,11 @@ export interface Config {
   readonly maxQueryBytes: number;
   readonly authTimeoutMs: number;
   readonly instanceIdleMs: number;
+  readonly shutdownGraceMs: number;
+  readonly loginMaxFailuresPerAddress: number;
+  readonly loginMaxFailuresPerUser: number;
+  readonly loginFailureWindowMs: number;
+  readonly loginLockoutMs: number;
 }
 
 export interface ConfigFlags {
@@ -52,6 +67,7 @@ export interface ConfigFlags {
   host?: string | undefined;
   port?: string | number | undefined;
   config?: string | undefined;
+  shutdownGrace?: string | undefined;
 }
 
 /** Where the repository's development certificates are (made by certs/make-dev-certs.sh). */
@@ -70,6 +86,11 @@ export const DEFAULTS: Config = Object.freeze({
   maxQueryBytes: 1024 * 1024,
   authTimeoutMs: 60_000,
   instanceIdleMs: 60_000,
+  shutdownGraceMs: 30_000,
+  loginMaxFailuresPerAddress: 20,
+  loginMaxFailuresPerUser: 5,
+  loginFailureWindowMs: 60_000,
+  loginLockoutMs: 60_000,
 });
 
 export class ConfigError extends Error {
@@ -110,6 +131,11 @@ function parsePort(p: string | number): number {
   return n;
 }
 
+function parseMs(what: string, v: string): number {
+  if (!/^\d+$/.test(v)) throw new ConfigError(`invalid ${what}: ${v} (milliseconds, a whole number)`);
+  return Number(v);
+}
+
 export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = process.env, overrides: ConfigFile = {}): Config {
   const file = flags.config ? readConfigFile(flags.config) : {};
   const merged = { ...file, ...overrides };
@@ -129,5 +155,15 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
     maxQueryBytes: merged.maxQueryBytes ?? DEFAULTS.maxQueryBytes,
     authTimeoutMs: merged.authTimeoutMs ?? DEFAULTS.authTimeoutMs,
     instanceIdleMs: merged.instanceIdleMs ?? DEFAULTS.instanceIdleMs,
+    shutdownGraceMs:
+      flags.shutdownGrace !== undefined
+        ? parseMs('shutdown grace', flags.shutdownGrace)
+        : env.TENANTGATE_SHUTDOWN_GRACE_MS !== undefined
+          ? parseMs('TENANTGATE_SHUTDOWN_GRACE_MS', env.TENANTGATE_SHUTDOWN_GRACE_MS)
+          : (merged.shutdownGraceMs ?? DEFAULTS.shutdownGraceMs),
+    loginMaxFailuresPerAddress: merged.loginMaxFailuresPerAddress ?? DEFAULTS.loginMaxFailuresPerAddress,
+    loginMaxFailuresPerUser: merged.loginMaxFailuresPerUser ?? DEFAULTS.loginMaxFailuresPerUser,
+    loginFailureWindowMs: merged.loginFailureWindowMs ?? DEFAULTS.loginFailureWindowMs,
+    loginLockoutMs: merged.loginLockoutMs ?? DEFAULTS.loginLockoutMs,
   });
 }

@@ -9,6 +9,7 @@
  * message goes to the Session.
  */
 import type net from 'node:net';
+import { BackendError } from 'pg-gateway';
 import { fromNodeSocket } from 'pg-gateway/node';
 import type { PostgresConnection, ConnectionState, TlsOptions } from 'pg-gateway';
 import type { Logger } from 'pino';
@@ -19,6 +20,7 @@ import { BackendWriter } from '../wire/backend.js';
 import { InitialCode, readCancelRequest } from '../wire/frontend.js';
 import { Authenticator, type Credentials } from './auth.js';
 import type { CancelKeys } from './cancelKeys.js';
+import { LoginThrottle, normaliseAddress } from './loginThrottle.js';
 import { readExactly } from './readExactly.js';
 import { scramFinalFailure } from './scramFailure.js';
 
@@ -31,9 +33,24 @@ export interface ConnectionContext {
   allowPlaintext: boolean;
   authTimeoutMs: number;
   logger: Logger;
+  throttle: LoginThrottle;
+  /** Set by the gateway when it starts shutting down. */
+  shutdown: { draining: boolean };
+  /** The gateway's handle on this connection during a shutdown; handleConnection fills it in. */
+  control: ConnectionControl;
   /** Called once the connection has ended, whatever happened. */
   onClose: () => void;
 }
+
+/** What the gateway can ask of a connection while it shuts down. */
+export interface ConnectionControl {
+  /** Shutdown began: an idle session ends now (57P01); a busy one at its next ReadyForQuery. */
+  drain(): void;
+  /** The grace period is over: what still runs is interrupted and the session ends (57P01). */
+  terminate(): void;
+}
+
+const SHUTDOWN_MESSAGE = 'terminating connection due to administrator command';
 
 function fatal(code: string, message: string): Buffer {
   return new BackendWriter(128).errorResponse({ severity: 'FATAL', code, message }).take();
@@ -45,6 +62,36 @@ export async function handleConnection(socket: net.Socket, ctx: ConnectionContex
   socket.setKeepAlive(true, 60_000);
   let session: Session | null = null;
   let processId = 0;
+  const address = normaliseAddress(socket.remoteAddress);
+  // Shutdown bookkeeping: busy while a message is being handled; atSync while the last
+  // reply ended with ReadyForQuery (the session waits for a new command, not mid-pipeline).
+  let busy = false;
+  let atSync = true;
+  let terminated = false;
+  let ended = false;
+  // Before login there is no session to end: a connection that has not logged in by the
+  // deadline is dropped; one that reaches startup or login meanwhile is refused (57P03).
+  ctx.control.drain = () => {
+    if (session && !busy && atSync) void endSession();
+  };
+  ctx.control.terminate = () => {
+    terminated = true;
+    if (!session) socket.destroy();
+    else if (!busy) void endSession();
+    else session.terminate();
+  };
+  const endSession = async () => {
+    if (ended || !session) return;
+    ended = true;
+    session.closing = true;
+    log.info('session ended by shutdown');
+    try {
+      await holder.conn?.streamWriter?.write(fatal(SqlState.AdminShutdown, SHUTDOWN_MESSAGE));
+    } catch {
+      // the client is gone already
+    }
+    setImmediate(() => socket.end());
+  };
   const authTimer = setTimeout(() => {
     log.info('authentication timed out');
     socket.destroy();
@@ -104,6 +151,19 @@ export async function handleConnection(socket: net.Socket, ctx: ConnectionContex
 
   const creds = new Map<string, Credentials>();
   const holder: { conn?: PostgresConnection } = {};
+  const refuseIfShuttingDown = () => {
+    if (ctx.shutdown.draining) {
+      throw new BackendError({ severity: 'FATAL', code: SqlState.CannotConnectNow, message: 'the database system is shutting down' });
+    }
+  };
+  let loginFailed = false;
+  const loginFailure = (database: string, user: string) => {
+    if (loginFailed) return; // one failure per connection, whichever check saw it
+    loginFailed = true;
+    const locked = ctx.throttle.fail(address, database, user);
+    if (locked.address) log.warn({ address }, 'login throttled: too many failed logins from this address');
+    if (locked.user) log.warn({ address, database, user }, 'login throttled: too many failed logins for this user');
+  };
   const credentialsFor = async (state: ConnectionState, username: string): Promise<Credentials> => {
     const database = state.clientParams?.database || username;
     const key = `${database}\0${username}`;
@@ -126,6 +186,7 @@ export async function handleConnection(socket: net.Socket, ctx: ConnectionContex
         const ok = await Authenticator.verifyProof(authMessage, clientProof, scramSha256Data);
         if (!ok || !c.account) {
           log.info({ user: username, tenant: c.account?.tenantId }, 'authentication failed');
+          loginFailure(state.clientParams?.database || username, username);
           return false;
         }
         if (c.suspended) {
@@ -135,12 +196,29 @@ export async function handleConnection(socket: net.Socket, ctx: ConnectionContex
         return true;
       },
     },
+    onStartup: (state) => {
+      refuseIfShuttingDown();
+      // Throttled: refused here, before the registry is read or any SCRAM work is done.
+      const user = state.clientParams?.user ?? '';
+      const database = state.clientParams?.database || user;
+      const verdict = ctx.throttle.check(address, database, user);
+      if (verdict) {
+        log.info({ address, database, user, by: verdict.kind, retryInMs: verdict.retryInMs }, 'login refused: throttled');
+        throw new BackendError({
+          severity: 'FATAL',
+          code: SqlState.InvalidAuthorizationSpecification,
+          message: 'too many failed login attempts; try again later',
+        });
+      }
+    },
     onAuthenticated: async (state) => {
       clearTimeout(authTimer);
+      refuseIfShuttingDown();
       const params = { ...(state.clientParams ?? { user: '' }) };
       const c = creds.get(`${params.database || params.user}\0${params.user}`);
       if (!c?.account) throw new Error('authenticated without an account');
       const account = c.account;
+      ctx.throttle.succeed(params.database || params.user, params.user);
       const appName = params.application_name ?? '';
       const slog = log.child({ tenant: account.tenantId, user: account.user, app: appName });
       const s: Session = new Session(ctx.services, { tenantId: account.tenantId, user: account.user }, params, slog);
@@ -171,6 +249,8 @@ export async function handleConnection(socket: net.Socket, ctx: ConnectionContex
           return (async function* () {
             if (await failure) {
               log.info({ user: state.clientParams?.user }, 'authentication failed');
+              const user = state.clientParams?.user ?? '';
+              loginFailure(state.clientParams?.database || user, user);
               yield fatal(SqlState.InvalidPassword, `password authentication failed for user "${state.clientParams?.user ?? ''}"`);
               setImmediate(() => socket.end());
             }
@@ -180,9 +260,26 @@ export async function handleConnection(socket: net.Socket, ctx: ConnectionContex
       }
       if (!session || data[0] === 0x58 /* Terminate */) return undefined;
       const s = session;
+      const type = data[0];
       return (async function* () {
-        yield* s.handle(data);
-        if (s.closing) setImmediate(() => socket.end());
+        busy = true;
+        try {
+          yield* s.handle(data);
+        } finally {
+          busy = false;
+        }
+        // Query, Sync and FunctionCall end with ReadyForQuery (unless the session is closing).
+        atSync = type === 0x51 /* Query */ || type === 0x53 /* Sync */ || type === 0x46; /* FunctionCall */
+        if (s.closing) {
+          setImmediate(() => socket.end());
+        } else if (terminated || (ctx.shutdown.draining && atSync)) {
+          // Shutting down: the reply that just went out was this session's last.
+          ended = true;
+          s.closing = true;
+          log.info('session ended by shutdown');
+          yield fatal(SqlState.AdminShutdown, SHUTDOWN_MESSAGE);
+          setImmediate(() => socket.end());
+        }
       })();
     },
   });

@@ -17,13 +17,25 @@ import { SecondOpinion } from '../sql/secondOpinion.js';
 import { LiveRegistry } from '../tenants/liveRegistry.js';
 import { Authenticator, loadServerSecret } from './auth.js';
 import { CancelKeys } from './cancelKeys.js';
-import { handleConnection } from './connection.js';
+import { handleConnection, type ConnectionControl } from './connection.js';
+import { LoginThrottle } from './loginThrottle.js';
 
 /**
  * Time node-sql-parser gets per statement before the statement is refused (54001). Its
  * worst cases are exponential in tiny inputs; a 10,000-element IN list takes ~0.3 s.
  */
 const SECOND_OPINION_BUDGET_MS = 1000;
+
+/**
+ * After the grace period, how long interrupted queries get to send their FATAL and close
+ * before their sockets are destroyed (a client that reads nothing would hold them forever).
+ */
+const TERMINATE_WAIT_MS = 2000;
+
+const sleep = (ms: number) =>
+  new Promise<'timeout'>((resolve) => {
+    setTimeout(() => resolve('timeout'), ms).unref();
+  });
 
 function toArrayBuffer(b: Buffer): ArrayBuffer {
   return b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer;
@@ -46,7 +58,9 @@ function readTls(config: Config): TlsOptions | null {
 
 export class Gateway {
   private readonly server: net.Server;
-  private readonly sockets = new Set<net.Socket>();
+  private readonly sockets = new Map<net.Socket, ConnectionControl>();
+  private readonly shutdown = { draining: false };
+  private stopping: Promise<void> | null = null;
   private nextConnectionId = 1;
   private readonly stats = { running: 0 };
 
@@ -69,8 +83,15 @@ export class Gateway {
     };
     const auth = new Authenticator(live, loadServerSecret(config.dataDir));
     const cancelKeys = new CancelKeys();
+    const throttle = new LoginThrottle({
+      perAddress: config.loginMaxFailuresPerAddress,
+      perUser: config.loginMaxFailuresPerUser,
+      windowMs: config.loginFailureWindowMs,
+      lockoutMs: config.loginLockoutMs,
+    });
     this.server = net.createServer((socket) => {
-      this.sockets.add(socket);
+      const control: ConnectionControl = { drain: () => {}, terminate: () => socket.destroy() };
+      this.sockets.set(socket, control);
       const id = this.nextConnectionId++;
       handleConnection(socket, {
         id,
@@ -81,6 +102,9 @@ export class Gateway {
         allowPlaintext: config.allowPlaintext,
         authTimeoutMs: config.authTimeoutMs,
         logger,
+        throttle,
+        shutdown: this.shutdown,
+        control,
         onClose: () => this.sockets.delete(socket),
       }).catch((e: unknown) => {
         logger.warn({ conn: id, err: (e as Error).message }, 'connection failed');
@@ -126,10 +150,37 @@ export class Gateway {
     return this.instances.size;
   }
 
-  /** Stops listening, closes every connection, then the DuckDB instances. */
-  async stop(): Promise<void> {
-    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
-    for (const s of this.sockets) s.destroy();
+  /** Connections open now (logged in or not). */
+  get connections(): number {
+    return this.sockets.size;
+  }
+
+  /**
+   * Stops listening at once (new connections are refused), then drains: an idle session
+   * is ended with FATAL 57P01, a busy one after the reply it is working on. Whatever still
+   * runs after `graceMs` is interrupted and ended with FATAL 57P01; a connection that has
+   * not logged in by then is dropped. Then the DuckDB instances close. Without a grace
+   * period every connection is closed at once, without a word (tests, fatal errors).
+   */
+  stop(graceMs?: number): Promise<void> {
+    this.stopping ??= this.drainAndClose(graceMs);
+    return this.stopping;
+  }
+
+  private async drainAndClose(graceMs: number | undefined): Promise<void> {
+    this.shutdown.draining = true;
+    const closed = new Promise<'closed'>((resolve) => this.server.close(() => resolve('closed')));
+    if (graceMs === undefined) {
+      for (const s of this.sockets.keys()) s.destroy();
+    } else {
+      for (const control of this.sockets.values()) control.drain();
+    }
+    if ((await Promise.race([closed, sleep(graceMs ?? 0)])) === 'timeout') {
+      for (const control of this.sockets.values()) control.terminate();
+      if ((await Promise.race([closed, sleep(TERMINATE_WAIT_MS)])) === 'timeout') {
+        for (const s of this.sockets.keys()) s.destroy();
+      }
+    }
     await closed;
     // Let sessions see their sockets close (interrupt, release) before instances go.
     await new Promise((r) => setImmediate(r));

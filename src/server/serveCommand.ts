@@ -1,6 +1,6 @@
 /**
  * `tenantgate serve`: load the configuration, optionally create the demo tenants,
- * start the gateway, stop it cleanly on SIGINT/SIGTERM.
+ * start the gateway, drain and stop it on SIGINT/SIGTERM (a second signal exits at once).
  */
 import path from 'node:path';
 import { loadConfig } from '../config/config.js';
@@ -15,12 +15,13 @@ export interface ServeOptions {
   host?: string;
   port?: string;
   config?: string;
+  shutdownGrace?: string;
   demo?: boolean;
 }
 
 export async function serveCommand(opts: ServeOptions): Promise<void> {
   if (rerunWithThreadPool()) return;
-  const config = loadConfig({ data: opts.data, host: opts.host, port: opts.port, config: opts.config });
+  const config = loadConfig({ data: opts.data, host: opts.host, port: opts.port, config: opts.config, shutdownGrace: opts.shutdownGrace });
   const logger = createLogger(config.logLevel);
   const demo = opts.demo ? await createDemo(new Registry(config.dataDir), { ifMissing: true }) : [];
   const gateway = await Gateway.start(config, logger);
@@ -31,14 +32,26 @@ export async function serveCommand(opts: ServeOptions): Promise<void> {
     const lines = demo.map((t) => `  ${psqlCommandLine(t, config.host, gateway.port, ca)}`);
     process.stderr.write(`\ntenantgate is serving the demo tenants. Connect with psql:\n${lines.join('\n')}\n\n`);
   }
+  // The first signal drains (gateway.stop); a second one exits at once.
   let stopping = false;
   const stop = (signal: string) => {
-    if (stopping) return;
+    if (stopping) {
+      logger.warn({ signal }, 'second signal: exiting without waiting for running queries');
+      process.stderr.write('tenantgate: second signal, exiting now\n');
+      process.exit(1);
+    }
     stopping = true;
-    logger.info({ signal }, 'shutting down');
-    gateway.stop().then(
-      () => process.exit(0),
-      () => process.exit(1),
+    logger.info({ signal, graceMs: config.shutdownGraceMs, connections: gateway.connections }, 'shutting down: no new connections, draining');
+    process.stderr.write(`tenantgate: ${signal}, draining (up to ${config.shutdownGraceMs} ms); send it again to exit now\n`);
+    gateway.stop(config.shutdownGraceMs).then(
+      () => {
+        logger.info('shut down');
+        process.exit(0);
+      },
+      (e: unknown) => {
+        logger.error({ err: (e as Error).message }, 'shutdown failed');
+        process.exit(1);
+      },
     );
   };
   process.on('SIGINT', () => stop('SIGINT'));

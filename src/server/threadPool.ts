@@ -14,6 +14,9 @@ export function rerunWithThreadPool(): boolean {
   if (process.env.UV_THREADPOOL_SIZE) return false;
   const child = spawn(process.execPath, [...process.execArgv, ...process.argv.slice(1)], {
     stdio: 'inherit',
+    // Its own process group: a terminal's Ctrl-C reaches only this process, which passes
+    // it on once (the child would otherwise get it twice, and a second signal forces exit).
+    detached: true,
     env: { ...process.env, UV_THREADPOOL_SIZE: String(THREAD_POOL_SIZE) },
   });
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {

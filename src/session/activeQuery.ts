@@ -9,7 +9,7 @@ import type { QuerySlots } from '../engine/querySlots.js';
 import { PgError } from '../errors/PgError.js';
 import { SqlState } from '../errors/sqlstate.js';
 
-export type InterruptReason = 'cancel' | 'timeout' | 'disconnect';
+export type InterruptReason = 'cancel' | 'timeout' | 'disconnect' | 'shutdown';
 
 export class ActiveQuery {
   /** The connection to interrupt, while DuckDB works on it. */
@@ -89,6 +89,9 @@ export class ActiveQuery {
 
   /** Throws the error PostgreSQL gives for an interrupted statement, if it was interrupted. */
   throwIfInterrupted(): void {
+    if (this.reason === 'shutdown') {
+      throw new PgError(SqlState.AdminShutdown, 'terminating connection due to administrator command', { severity: 'FATAL' });
+    }
     if (this.reason === 'timeout') throw new PgError(SqlState.QueryCanceled, 'canceling statement due to statement timeout');
     if (this.reason !== null) throw new PgError(SqlState.QueryCanceled, 'canceling statement due to user request');
   }

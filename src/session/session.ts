@@ -192,6 +192,16 @@ export class Session {
     this.active?.interrupt('cancel');
   }
 
+  /**
+   * The server is shutting down and its grace period is over: interrupt what runs now;
+   * it ends with FATAL 57P01 and the connection closes. False when nothing was running.
+   */
+  terminate(): boolean {
+    if (!this.active) return false;
+    this.active.interrupt('shutdown');
+    return true;
+  }
+
   /** The client went away: stop its query, give back its portals and snapshot. */
   close(): void {
     this.closed = true;

@@ -9,6 +9,7 @@ export function serveCliCommand(): Command {
     .option('--host <host>', 'address to listen on')
     .option('--port <port>', 'TCP port to listen on')
     .option('--config <file>', 'configuration file')
+    .option('--shutdown-grace <ms>', 'on SIGTERM/SIGINT, how long running queries may finish (default: $TENANTGATE_SHUTDOWN_GRACE_MS, else 30000)')
     .option('--demo', 'create the demo tenants first if they are missing, and print how to connect')
     .action(async (opts: ServeOptions) => {
       // Loaded on demand: the tenant commands do not need the server's modules.
@@ -19,6 +20,7 @@ export function serveCliCommand(): Command {
         host: opts.host,
         port: opts.port,
         config: opts.config,
+        shutdownGrace: opts.shutdownGrace,
         demo: opts.demo,
       });
     });
