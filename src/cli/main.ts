@@ -11,6 +11,7 @@ import { InvalidArgumentError, TenantError } from '../tenants/ids.js';
 import { UsageError } from './commands/common.js';
 import { demoCommand } from './commands/demo.js';
 import { loadCommand } from './commands/load.js';
+import { planCommand } from './commands/plan.js';
 import { serveCliCommand } from './commands/serve.js';
 import { sharedCommand } from './commands/shared.js';
 import { splitCommand } from './commands/split.js';
@@ -48,6 +49,7 @@ function buildProgram(): Command {
   program.addCommand(serveCliCommand());
   program.addCommand(tenantCommand());
   program.addCommand(userCommand());
+  program.addCommand(planCommand());
   program.addCommand(loadCommand());
   program.addCommand(sharedCommand());
   program.addCommand(splitCommand());

@@ -115,11 +115,12 @@ export class TenantEngine {
 
   /** The tenant's plan as the registry says now. */
   async plan(tenantId: string): Promise<Plan> {
-    const tenant = await this.live.tenant(tenantId);
+    const data = await this.live.current();
+    const tenant = Object.hasOwn(data.tenants, tenantId) ? data.tenants[tenantId] : undefined;
     if (!tenant) {
       throw new PgError(SqlState.InvalidAuthorizationSpecification, 'this tenant no longer exists', { severity: 'FATAL' });
     }
-    return getPlan(tenant.plan);
+    return getPlan(tenant.plan, data);
   }
 
   async lease(tenantId: string): Promise<TenantLease> {
@@ -134,7 +135,7 @@ export class TenantEngine {
       if (tenant.status !== 'active') {
         throw new PgError(SqlState.InvalidAuthorizationSpecification, `tenant "${tenantId}" is suspended`, { severity: 'FATAL' });
       }
-      const plan = getPlan(tenant.plan);
+      const plan = getPlan(tenant.plan, data);
       const shared = tenant.isolation === 'shared';
       try {
         const lease = await this.cache.acquire(

@@ -23,7 +23,7 @@ import {
   validateTenantName,
   validateUserName,
 } from './ids.js';
-import { describeUserLimit, getPlan } from './plans.js';
+import { describeUserLimit, getPlan, planSchema, validatePlan, type Plan } from './plans.js';
 
 export type Isolation = 'database' | 'shared';
 export type TenantStatus = 'active' | 'suspended';
@@ -56,6 +56,8 @@ export interface RegistryData {
   tenants: Record<string, TenantRecord>;
   /** The shared database: file name (inside shared/) of its current snapshot; null = none yet. */
   shared: { snapshot: string | null };
+  /** Plans defined by the operator (`tenantgate plan set`); they replace built-in plans of the same name. */
+  plans?: Record<string, Plan>;
 }
 
 export const ISOLATIONS: readonly Isolation[] = ['database', 'shared'];
@@ -100,8 +102,14 @@ const registrySchema = z
     shared: z.strictObject({
       snapshot: z.string().regex(SNAPSHOT_FILE_RE, 'not a snapshot file name').nullable(),
     }),
+    plans: z.record(z.string(), planSchema).optional(),
   })
   .superRefine((data, ctx) => {
+    for (const [key, p] of Object.entries(data.plans ?? {})) {
+      if (p.name !== key) {
+        ctx.addIssue({ code: 'custom', path: ['plans', key, 'name'], message: `name ${JSON.stringify(p.name)} differs from its key` });
+      }
+    }
     for (const [key, t] of Object.entries(data.tenants)) {
       if (t.id !== key) {
         ctx.addIssue({ code: 'custom', path: ['tenants', key, 'id'], message: `id ${JSON.stringify(t.id)} differs from its key` });
@@ -438,13 +446,14 @@ export interface AddTenantOptions {
 /** Creates a tenant with its first user, named like the tenant id. */
 export async function addTenant(registry: Registry, opts: AddTenantOptions): Promise<TenantRecord> {
   const id = validateTenantId(opts.id);
-  const plan = getPlan(opts.plan);
+  getPlan(opts.plan, await registry.read());
   const isolation = parseIsolation(opts.isolation ?? 'database');
   const name = validateTenantName(opts.name ?? id);
   validateUserName(id);
   const scram = await makeVerifier(opts.password);
   return registry.update((data) => {
     if (Object.hasOwn(data.tenants, id)) throw new TenantError(`tenant ${id} already exists`);
+    const plan = getPlan(opts.plan, data);
     const record = newTenantRecord({ id, name, plan: plan.name, isolation, scram });
     data.tenants[id] = record;
     return record;
@@ -533,7 +542,7 @@ export async function addUser(registry: Registry, tenantId: string, userName: st
     if (t.users.some((u) => u.name === userName)) {
       throw new TenantError(`user ${userName} already exists in tenant ${tenantId}`);
     }
-    const plan = getPlan(t.plan);
+    const plan = getPlan(t.plan, data);
     if (plan.maxUsers !== null && t.users.length >= plan.maxUsers) {
       throw new TenantError(
         `plan ${plan.name} allows ${describeUserLimit(plan)}; tenant ${tenantId} has ${t.users.length} already`,
@@ -577,5 +586,40 @@ export async function setUserPassword(
     if (!u) throw new TenantError(`unknown user ${userName} in tenant ${tenantId}`);
     u.scram = scram;
     t.updatedAt = now();
+  });
+}
+
+/** Creates or replaces an operator-defined plan (validated). Returns whether it existed in the registry. */
+export async function setPlan(registry: Registry, plan: Plan): Promise<boolean> {
+  const valid = validatePlan(plan);
+  return registry.update((data) => {
+    const plans = (data.plans ??= {});
+    const existed = Object.hasOwn(plans, valid.name);
+    plans[valid.name] = valid;
+    return existed;
+  });
+}
+
+/**
+ * Moves a tenant to another plan. An unknown plan is an InvalidArgumentError; a plan that
+ * allows fewer users than the tenant has is refused (remove users first).
+ * Returns the previous plan's name.
+ */
+export async function setTenantPlan(registry: Registry, tenantId: string, planName: string): Promise<string> {
+  validateTenantId(tenantId);
+  return registry.update((data) => {
+    const t = findTenant(data, tenantId);
+    const plan = getPlan(planName, data);
+    if (plan.maxUsers !== null && t.users.length > plan.maxUsers) {
+      throw new TenantError(
+        `plan ${plan.name} allows ${describeUserLimit(plan)}; tenant ${tenantId} has ${t.users.length}: remove users first`,
+      );
+    }
+    const before = t.plan;
+    if (before !== plan.name) {
+      t.plan = plan.name;
+      t.updatedAt = now();
+    }
+    return before;
   });
 }

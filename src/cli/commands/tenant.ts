@@ -1,4 +1,4 @@
-// tenantgate tenant add|list|show|suspend|resume|remove|move
+// tenantgate tenant add|list|show|set|suspend|resume|remove|move
 import { Command, Option } from 'commander';
 import { validateTenantId } from '../../tenants/ids.js';
 import { describeUserLimit, getPlan, planNames, type Plan } from '../../tenants/plans.js';
@@ -7,9 +7,11 @@ import {
   getTenant,
   parseIsolation,
   removeTenant,
+  setTenantPlan,
   setTenantStatus,
   tenantSummary,
   type Isolation,
+  type RegistryData,
 } from '../../tenants/registry.js';
 import {
   addDataOption,
@@ -30,9 +32,9 @@ function rows(n: number): string {
   return `${n} ${n === 1 ? 'row' : 'rows'}`;
 }
 
-function planOrNull(name: string): Plan | null {
+function planOrNull(name: string, data: RegistryData): Plan | null {
   try {
-    return getPlan(name);
+    return getPlan(name, data);
   } catch {
     return null;
   }
@@ -47,7 +49,7 @@ export function tenantCommand(): Command {
         .command('add')
         .description("create a tenant and its first user, named like the tenant id")
         .argument('<id>', 'tenant id: lowercase letters, digits, _; starts with a letter; 2-63 characters')
-        .requiredOption('--plan <plan>', `plan: ${planNames().join(', ')}`)
+        .requiredOption('--plan <plan>', `plan: ${planNames().join(', ')}, or one made with "plan set"`)
         .addOption(new Option('--isolation <mode>', `where its data live: ${ISOLATION_HELP}`).default('database'))
         .option('--name <text>', 'display name (default: the id)'),
     ),
@@ -55,7 +57,7 @@ export function tenantCommand(): Command {
     .addHelpText('after', '\nExample:\n  printf "%s\\n" "$PW" | tenantgate tenant add acme --plan free --password-stdin\n')
     .action(async (id: string, opts: DataOptions & PasswordOptions & { plan: string; isolation: string; name?: string }) => {
       validateTenantId(id);
-      getPlan(opts.plan);
+      getPlan(opts.plan, await registryFor(opts).read());
       const isolation: Isolation = parseIsolation(opts.isolation);
       const password = await readPassword(opts);
       const t = await addTenant(registryFor(opts), { id, plan: opts.plan, isolation, name: opts.name, password });
@@ -102,7 +104,7 @@ export function tenantCommand(): Command {
       print(JSON.stringify(t.isolation === 'shared' ? { ...tenantSummary(t), sharedTables: tables } : tenantSummary(t), null, 2));
       return;
     }
-    const plan = planOrNull(t.plan);
+    const plan = planOrNull(t.plan, await registry.read());
     const planText = plan
       ? `${plan.name} (memory ${plan.memoryLimit}, ${plan.threads} threads, ${describeUserLimit(plan)})`
       : `${t.plan} (unknown plan)`;
@@ -128,6 +130,17 @@ export function tenantCommand(): Command {
       ['updated', t.updatedAt],
     ];
     for (const [k, v] of lines) print(`${(k === '' ? '' : `${k}:`).padEnd(11)}${v}`);
+  });
+
+  addDataOption(
+    tenant
+      .command('set')
+      .description("change a tenant's plan; a running gateway applies it at the next login or statement")
+      .argument('<id>', 'tenant id')
+      .requiredOption('--plan <plan>', 'the new plan (see "tenantgate plan list")'),
+  ).action(async (id: string, opts: DataOptions & { plan: string }) => {
+    const before = await setTenantPlan(registryFor(opts), id, opts.plan);
+    print(before === opts.plan ? `tenant ${id} is already on plan ${opts.plan}` : `tenant ${id}: plan ${before} -> ${opts.plan}`);
   });
 
   for (const [name, status, verb] of [
