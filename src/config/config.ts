@@ -5,7 +5,7 @@ import { z } from 'zod';
 
 /**
  * One validated, frozen configuration. Precedence: command-line flags, then
- * environment ($TENANTGATE_DATA, $TENANTGATE_SHUTDOWN_GRACE_MS), then the --config file, then defaults.
+ * environment ($TENANTGATE_DATA, $TENANTGATE_SHUTDOWN_GRACE_MS, $TENANTGATE_METRICS_PORT), then the --config file, then defaults.
  * Relative paths in a config file are relative to that file.
  */
 const fileSchema = z
@@ -39,6 +39,18 @@ const fileSchema = z
     loginFailureWindowMs: z.number().int().min(1000),
     /** How long a throttled address or pair is refused. */
     loginLockoutMs: z.number().int().min(0),
+    /** Write the query log (<data>/querylog/). */
+    queryLog: z.boolean(),
+    /** The query log's current file is rotated when it would grow past this. */
+    queryLogMaxFileBytes: z.number().int().min(4096),
+    /** Rotated query log files kept (the oldest beyond it are deleted). */
+    queryLogKeepFiles: z.number().int().min(0),
+    /** Longest statement text kept in a query log record, in bytes. */
+    queryLogMaxTextBytes: z.number().int().min(0),
+    /** Port of the Prometheus endpoint (GET /metrics); null: no endpoint. */
+    metricsPort: z.number().int().min(0).max(65535).nullable(),
+    /** Address the metrics endpoint listens on. */
+    metricsHost: z.string().min(1),
   })
   .strict()
   .partial();
@@ -60,6 +72,12 @@ export interface Config {
   readonly loginMaxFailuresPerUser: number;
   readonly loginFailureWindowMs: number;
   readonly loginLockoutMs: number;
+  readonly queryLog: boolean;
+  readonly queryLogMaxFileBytes: number;
+  readonly queryLogKeepFiles: number;
+  readonly queryLogMaxTextBytes: number;
+  readonly metricsPort: number | null;
+  readonly metricsHost: string;
 }
 
 export interface ConfigFlags {
@@ -68,6 +86,7 @@ export interface ConfigFlags {
   port?: string | number | undefined;
   config?: string | undefined;
   shutdownGrace?: string | undefined;
+  metricsPort?: string | undefined;
 }
 
 /** Where the repository's development certificates are (made by certs/make-dev-certs.sh). */
@@ -91,6 +110,12 @@ export const DEFAULTS: Config = Object.freeze({
   loginMaxFailuresPerUser: 5,
   loginFailureWindowMs: 60_000,
   loginLockoutMs: 60_000,
+  queryLog: true,
+  queryLogMaxFileBytes: 64 * 1024 * 1024,
+  queryLogKeepFiles: 10,
+  queryLogMaxTextBytes: 4096,
+  metricsPort: null,
+  metricsHost: '127.0.0.1',
 });
 
 export class ConfigError extends Error {
@@ -165,5 +190,18 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
     loginMaxFailuresPerUser: merged.loginMaxFailuresPerUser ?? DEFAULTS.loginMaxFailuresPerUser,
     loginFailureWindowMs: merged.loginFailureWindowMs ?? DEFAULTS.loginFailureWindowMs,
     loginLockoutMs: merged.loginLockoutMs ?? DEFAULTS.loginLockoutMs,
+    queryLog: merged.queryLog ?? DEFAULTS.queryLog,
+    queryLogMaxFileBytes: merged.queryLogMaxFileBytes ?? DEFAULTS.queryLogMaxFileBytes,
+    queryLogKeepFiles: merged.queryLogKeepFiles ?? DEFAULTS.queryLogKeepFiles,
+    queryLogMaxTextBytes: merged.queryLogMaxTextBytes ?? DEFAULTS.queryLogMaxTextBytes,
+    metricsPort:
+      flags.metricsPort !== undefined
+        ? parsePort(flags.metricsPort)
+        : env.TENANTGATE_METRICS_PORT !== undefined && env.TENANTGATE_METRICS_PORT !== ''
+          ? parsePort(env.TENANTGATE_METRICS_PORT)
+          : merged.metricsPort !== undefined
+            ? merged.metricsPort
+            : DEFAULTS.metricsPort,
+    metricsHost: merged.metricsHost ?? DEFAULTS.metricsHost,
   });
 }

@@ -16,6 +16,7 @@ import { DuckDBInstance, DuckDBTypeId, type DuckDBConnection, type DuckDBType } 
 import type { Logger } from 'pino';
 import { CatalogWriter, STATIC_DB, TENANT_DB, staticCatalogSql, tenantCatalogSql, type TenantCatalogInput } from '../catalog/build.js';
 import { quoteIdent, quoteLiteral } from '../sql/quote.js';
+import { instanceEvictions, instanceHits, instanceMisses, instanceOpenSeconds } from '../observability/metrics.js';
 
 export interface InstanceLimits {
   memoryLimit: string;
@@ -116,11 +117,12 @@ export class InstanceCache {
       const prev = this.entries.get(prevKey);
       if (prev) {
         prev.superseded = true;
-        if (prev.refs === 0) this.closeEntry(prev);
+        if (prev.refs === 0) this.closeEntry(prev, 'superseded');
       }
     }
     this.current.set(spec.owner, key);
     let entry = this.entries.get(key);
+    (entry ? instanceHits : instanceMisses).inc();
     if (!entry) {
       const tempDir = path.join(this.opts.tempRoot, `${spec.owner}-${crypto.randomBytes(4).toString('hex')}`);
       entry = {
@@ -179,7 +181,7 @@ export class InstanceCache {
         }
         entry.refs--;
         entry.lastUsed = Date.now();
-        if (entry.refs === 0 && entry.superseded) this.closeEntry(entry);
+        if (entry.refs === 0 && entry.superseded) this.closeEntry(entry, 'superseded');
       },
     };
   }
@@ -263,12 +265,14 @@ export class InstanceCache {
       throw e;
     }
     conn.closeSync();
+    instanceOpenSeconds.observe((performance.now() - started) / 1000);
     this.opts.logger.debug({ owner: spec.owner, ms: Math.round(performance.now() - started) }, 'instance opened');
     return { instance, tables, meta };
   }
 
-  private closeEntry(entry: Entry): void {
+  private closeEntry(entry: Entry, reason: 'idle' | 'superseded' | 'shutdown'): void {
     if (this.entries.get(entry.key) !== entry) return;
+    instanceEvictions.inc({ reason });
     this.entries.delete(entry.key);
     if (this.current.get(entry.owner) === entry.key) this.current.delete(entry.owner);
     const inst = entry.instance;
@@ -282,13 +286,13 @@ export class InstanceCache {
   /** Closes instances idle for longer than idleMs. */
   sweep(now = Date.now()): void {
     for (const e of [...this.entries.values()]) {
-      if (e.refs === 0 && e.instance && now - e.lastUsed >= this.opts.idleMs) this.closeEntry(e);
+      if (e.refs === 0 && e.instance && now - e.lastUsed >= this.opts.idleMs) this.closeEntry(e, 'idle');
     }
   }
 
   close(): void {
     clearInterval(this.sweeper);
-    for (const e of [...this.entries.values()]) this.closeEntry(e);
+    for (const e of [...this.entries.values()]) this.closeEntry(e, 'shutdown');
     this.catalogWriter.close();
   }
 }

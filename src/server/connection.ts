@@ -221,7 +221,7 @@ export async function handleConnection(socket: net.Socket, ctx: ConnectionContex
       ctx.throttle.succeed(params.database || params.user, params.user);
       const appName = params.application_name ?? '';
       const slog = log.child({ tenant: account.tenantId, user: account.user, app: appName });
-      const s: Session = new Session(ctx.services, { tenantId: account.tenantId, user: account.user }, params, slog);
+      const s: Session = new Session(ctx.services, { tenantId: account.tenantId, user: account.user, address }, params, slog);
       const keys = ctx.cancelKeys.issue(s);
       processId = keys.processId;
       s.pid = keys.processId;

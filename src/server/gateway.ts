@@ -15,6 +15,9 @@ import { describeTenants, TenantEngine } from '../engine/tenantEngine.js';
 import { Gate } from '../sql/gate.js';
 import { SecondOpinion } from '../sql/secondOpinion.js';
 import { LiveRegistry } from '../tenants/liveRegistry.js';
+import { MetricsServer, queryLogDropped, registerLiveGauges } from '../observability/metrics.js';
+import { QueryLog } from '../observability/queryLog.js';
+import { statementObserver } from '../observability/statements.js';
 import { Authenticator, loadServerSecret } from './auth.js';
 import { CancelKeys } from './cancelKeys.js';
 import { handleConnection, type ConnectionControl } from './connection.js';
@@ -63,6 +66,9 @@ export class Gateway {
   private stopping: Promise<void> | null = null;
   private nextConnectionId = 1;
   private readonly stats = { running: 0 };
+  private metrics: MetricsServer | null = null;
+  private readonly queryLog: QueryLog | null;
+  private readonly unregisterGauges: () => void;
 
   private constructor(
     readonly config: Config,
@@ -80,7 +86,24 @@ export class Gateway {
       maxQueryBytes: config.maxQueryBytes,
       stats: this.stats,
       slots: new QuerySlots(),
+      observe: undefined as ReturnType<typeof statementObserver> | undefined,
     };
+    this.queryLog = config.queryLog
+      ? new QueryLog({
+          dir: path.join(config.dataDir, 'querylog'),
+          maxFileBytes: config.queryLogMaxFileBytes,
+          keepFiles: config.queryLogKeepFiles,
+          maxTextBytes: config.queryLogMaxTextBytes,
+          logger,
+          onDrop: (n) => queryLogDropped.inc(n),
+        })
+      : null;
+    services.observe = statementObserver(this.queryLog);
+    this.unregisterGauges = registerLiveGauges({
+      connections: () => this.sockets.size,
+      running: () => this.stats.running,
+      instances: () => this.instances.size,
+    });
     const auth = new Authenticator(live, loadServerSecret(config.dataDir));
     const cancelKeys = new CancelKeys();
     const throttle = new LoginThrottle({
@@ -132,6 +155,14 @@ export class Gateway {
         resolve();
       });
     });
+    if (config.metricsPort !== null) {
+      try {
+        gw.metrics = await MetricsServer.start(config.metricsHost, config.metricsPort);
+      } catch (e) {
+        await gw.stop();
+        throw new Error(`cannot serve metrics on ${config.metricsHost}:${config.metricsPort}: ${(e as Error).message}`);
+      }
+    }
     return gw;
   }
 
@@ -139,6 +170,16 @@ export class Gateway {
   get port(): number {
     const a = this.server.address();
     return typeof a === 'object' && a ? a.port : this.config.port;
+  }
+
+  /** The metrics endpoint's port; null when there is none. */
+  get metricsPort(): number | null {
+    return this.metrics?.port ?? null;
+  }
+
+  /** Writes the query log's buffered records now (they are written every 200 ms anyway). */
+  flushQueryLog(): Promise<void> {
+    return this.queryLog?.flush() ?? Promise.resolve();
   }
 
   /** Queries executing in DuckDB right now. */
@@ -185,6 +226,9 @@ export class Gateway {
     // Let sessions see their sockets close (interrupt, release) before instances go.
     await new Promise((r) => setImmediate(r));
     this.instances.close();
+    this.unregisterGauges();
+    await this.metrics?.close();
+    await this.queryLog?.close();
     this.parser.close();
     await this.secondOpinion.close();
     fs.rmSync(path.join(this.config.dataDir, 'tmp', `gateway-${process.pid}`), { recursive: true, force: true });

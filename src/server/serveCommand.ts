@@ -16,17 +16,19 @@ export interface ServeOptions {
   port?: string;
   config?: string;
   shutdownGrace?: string;
+  metricsPort?: string;
   demo?: boolean;
 }
 
 export async function serveCommand(opts: ServeOptions): Promise<void> {
   if (rerunWithThreadPool()) return;
-  const config = loadConfig({ data: opts.data, host: opts.host, port: opts.port, config: opts.config, shutdownGrace: opts.shutdownGrace });
+  const config = loadConfig({ data: opts.data, host: opts.host, port: opts.port, config: opts.config, shutdownGrace: opts.shutdownGrace, metricsPort: opts.metricsPort });
   const logger = createLogger(config.logLevel);
   const demo = opts.demo ? await createDemo(new Registry(config.dataDir), { ifMissing: true }) : [];
   const gateway = await Gateway.start(config, logger);
   logger.info({ host: config.host, port: gateway.port, data: config.dataDir, tls: !!config.tls, plaintext: config.allowPlaintext }, 'tenantgate listening');
   process.stderr.write(`tenantgate listening on ${config.host}:${gateway.port} (data: ${config.dataDir})\n`);
+  if (gateway.metricsPort !== null) process.stderr.write(`metrics on http://${config.metricsHost}:${gateway.metricsPort}/metrics\n`);
   if (demo.length > 0) {
     const ca = path.relative(process.cwd(), path.join(path.dirname(config.tls?.cert ?? 'certs/server.crt'), 'ca.crt'));
     const lines = demo.map((t) => `  ${psqlCommandLine(t, config.host, gateway.port, ca)}`);

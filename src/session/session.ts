@@ -18,14 +18,16 @@ import { PgError } from '../errors/PgError.js';
 import { SqlState } from '../errors/sqlstate.js';
 import type { SessionFacts } from '../sql/catalogRewrite.js';
 import type { Gate } from '../sql/gate.js';
-import { splitStatements, type StatementText } from '../sql/lexer.js';
+import { splitStatements, type StatementText, type Token } from '../sql/lexer.js';
+import type { StatementObserver } from '../observability/statements.js';
 import { parseSessionCommand, runsInFailedBlock, type SessionCommand } from '../sql/sessionCommand.js';
 import { parseWrappedStatement } from '../sql/wrappedStatement.js';
 import { BackendWriter, type TransactionStatus } from '../wire/backend.js';
-import { FrontendType, hasValidLength, readQuery } from '../wire/frontend.js';
+import { FrontendType, hasValidLength, readExecute, readParse, readQuery } from '../wire/frontend.js';
 import { ActiveQuery } from './activeQuery.js';
 import { parseDuration } from './duration.js';
 import { ExtendedQuery } from './extendedQuery.js';
+import type { PreparedStatement } from './portals.js';
 import { FLUSH_BYTES, streamSelect } from './resultStream.js';
 import { runSessionCommand } from './sessionCommands.js';
 import { SessionSettings } from './settings.js';
@@ -41,11 +43,15 @@ export interface SessionServices {
   stats: { running: number };
   /** Caps how many queries each tenant runs at once. */
   slots: QuerySlots;
+  /** Told how every statement that reached the engine, or was refused, ended (query log, metrics). */
+  observe?: StatementObserver | undefined;
 }
 
 export interface SessionIdentity {
   tenantId: string;
   user: string;
+  /** The client's address, for the query log. */
+  address?: string | undefined;
 }
 
 const EMPTY = new Uint8Array(0);
@@ -66,6 +72,8 @@ export class Session {
   /** Set when the connection must be closed after the current reply (FATAL, Terminate). */
   closing = false;
   private closed = false;
+  /** The text of each prepared statement, for the query log's record of its Executes. */
+  private readonly statementTexts = new WeakMap<PreparedStatement, string>();
 
   constructor(
     readonly services: SessionServices,
@@ -173,10 +181,10 @@ export class Session {
   private async *extendedMessage(type: number, msg: Uint8Array): AsyncGenerator<Uint8Array> {
     const w = this.out;
     try {
-      if (type === FrontendType.Parse) yield* this.extended.parse(msg, w);
+      if (type === FrontendType.Parse) yield* this.observedParse(msg, w);
       else if (type === FrontendType.Bind) yield* this.extended.bind(msg, w);
       else if (type === FrontendType.Describe) yield* this.extended.describe(msg, w);
-      else if (type === FrontendType.Execute) yield* this.extended.execute(msg, w);
+      else if (type === FrontendType.Execute) yield* this.observedExecute(msg, w);
       else this.extended.close(msg, w);
     } catch (e) {
       this.fail(w, e);
@@ -185,6 +193,85 @@ export class Session {
       return;
     }
     yield w.length >= FLUSH_BYTES ? w.take() : EMPTY;
+  }
+
+  /** Parse: a refused statement is reported (a prepared one is reported at each Execute). */
+  private async *observedParse(msg: Uint8Array, w: BackendWriter): AsyncGenerator<Uint8Array> {
+    if (!this.services.observe) return yield* this.extended.parse(msg, w);
+    const { statement, query } = readParse(msg);
+    yield* this.observed(query, undefined, 'extended', w, this.extended.parse(msg, w), true);
+    const prepared = this.extended.statements.get(statement);
+    if (prepared.body.kind === 'query' || prepared.body.kind === 'wrapped') this.statementTexts.set(prepared, query);
+  }
+
+  /** Execute of a portal whose statement reaches the engine (a query, COPY, a cursor...). */
+  private async *observedExecute(msg: Uint8Array, w: BackendWriter): AsyncGenerator<Uint8Array> {
+    let text: string | undefined;
+    let tokens: readonly Token[] | undefined;
+    if (this.services.observe) {
+      try {
+        const stmt = this.extended.portals.get(readExecute(msg).portal).statement;
+        text = this.statementTexts.get(stmt);
+        if (stmt.body.kind === 'query') tokens = stmt.body.tokens;
+      } catch {
+        // No such portal: execute() says so; a statement that never ran is not reported.
+      }
+    }
+    if (text === undefined) return yield* this.extended.execute(msg, w);
+    yield* this.observed(text, tokens, 'extended', w, this.extended.execute(msg, w));
+  }
+
+  /**
+   * The one place a statement's end is reported (services.observe): runs `body` and
+   * reports its duration, rows (from the CommandComplete tag, else the DataRows sent),
+   * the reply bytes sent, and how it ended (ok, error or cancelled, with the SQLSTATE).
+   * `errorsOnly`: report only a failure (Parse).
+   */
+  private async *observed(
+    text: string,
+    tokens: readonly Token[] | undefined,
+    protocol: 'simple' | 'extended',
+    w: BackendWriter,
+    body: AsyncGenerator<Uint8Array, void>,
+    errorsOnly = false,
+  ): AsyncGenerator<Uint8Array> {
+    const observe = this.services.observe;
+    if (!observe) return yield* body;
+    const startedAt = Date.now();
+    const started = performance.now();
+    const pending = w.length;
+    const rowsBefore = w.dataRows;
+    w.lastTag = null;
+    let sent = 0;
+    let sqlstate: string = SqlState.SuccessfulCompletion;
+    try {
+      for (let r = await body.next(); !r.done; r = await body.next()) {
+        sent += r.value.length;
+        yield r.value;
+      }
+    } catch (e) {
+      sqlstate = pgErrorFromDuckdb(e, this.services.dataDir).code;
+      throw e;
+    } finally {
+      if (!errorsOnly || sqlstate !== SqlState.SuccessfulCompletion) {
+        const tagged = w.lastTag !== null ? /(\d+)$/.exec(w.lastTag) : null;
+        observe({
+          tenant: this.identity.tenantId,
+          user: this.identity.user,
+          app: this.settings.get('application_name'),
+          client: this.identity.address ?? '',
+          text,
+          tokens,
+          protocol,
+          startedAt,
+          ms: performance.now() - started,
+          rows: tagged ? Number(tagged[1]) : w.dataRows - rowsBefore,
+          bytes: Math.max(0, sent + w.length - pending),
+          outcome: sqlstate === SqlState.SuccessfulCompletion ? 'ok' : sqlstate === SqlState.QueryCanceled ? 'cancelled' : 'error',
+          sqlstate,
+        });
+      }
+    }
   }
 
   /** CancelRequest for this session: interrupt what runs now, if anything. */
@@ -300,17 +387,22 @@ export class Session {
 
   private async *statement(st: StatementText, w: BackendWriter): AsyncGenerator<Uint8Array> {
     const cmd = parseSessionCommand(st.tokens, st.text);
-    const wrapped = cmd ? null : parseWrappedStatement(st.tokens, st.text);
-    if (this.tx.status === 'E' && !runsInFailedBlock(cmd)) {
-      throw new PgError(
-        SqlState.InFailedSqlTransaction,
-        'current transaction is aborted, commands ignored until end of transaction block',
-      );
-    }
     if (cmd) {
+      if (this.tx.status === 'E' && !runsInFailedBlock(cmd)) throw this.inFailedBlock();
       this.runCommand(cmd, w, true);
       return;
     }
+    // Everything but a session command reaches the engine or is refused: it is reported.
+    yield* this.observed(st.text, st.tokens, 'simple', w, this.engineStatement(st, w));
+  }
+
+  private inFailedBlock(): PgError {
+    return new PgError(SqlState.InFailedSqlTransaction, 'current transaction is aborted, commands ignored until end of transaction block');
+  }
+
+  private async *engineStatement(st: StatementText, w: BackendWriter): AsyncGenerator<Uint8Array> {
+    const wrapped = parseWrappedStatement(st.tokens, st.text);
+    if (this.tx.status === 'E') throw this.inFailedBlock();
     if (wrapped) {
       yield* this.extended.wrapped.run(wrapped, w, SIMPLE_RUN);
       return;

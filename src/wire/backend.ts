@@ -44,6 +44,9 @@ export class BackendWriter {
   private len = 0;
   /** Start of the message being written, for patching its length. */
   private msgStart = -1;
+  /** DataRows written so far, and the last CommandComplete tag: what the query log reports. */
+  dataRows = 0;
+  lastTag: string | null = null;
 
   constructor(initialSize = 16 * 1024) {
     this.buf = Buffer.allocUnsafe(initialSize);
@@ -165,6 +168,7 @@ export class BackendWriter {
   /** Field-by-field DataRow for the hot path: no array per row. */
   beginDataRow(columns: number): this {
     this.begin(0x44); // 'D'
+    this.dataRows++;
     this.int16(columns);
     return this;
   }
@@ -197,6 +201,7 @@ export class BackendWriter {
   }
 
   commandComplete(tag: string): this {
+    this.lastTag = tag;
     this.begin(0x43); // 'C'
     this.cstring(tag);
     return this.end();

@@ -10,6 +10,7 @@ export function serveCliCommand(): Command {
     .option('--port <port>', 'TCP port to listen on')
     .option('--config <file>', 'configuration file')
     .option('--shutdown-grace <ms>', 'on SIGTERM/SIGINT, how long running queries may finish (default: $TENANTGATE_SHUTDOWN_GRACE_MS, else 30000)')
+    .option('--metrics-port <port>', 'serve Prometheus metrics (GET /metrics) on this port (default: $TENANTGATE_METRICS_PORT, else off)')
     .option('--demo', 'create the demo tenants first if they are missing, and print how to connect')
     .action(async (opts: ServeOptions) => {
       // Loaded on demand: the tenant commands do not need the server's modules.
@@ -21,6 +22,7 @@ export function serveCliCommand(): Command {
         port: opts.port,
         config: opts.config,
         shutdownGrace: opts.shutdownGrace,
+        metricsPort: opts.metricsPort,
         demo: opts.demo,
       });
     });
