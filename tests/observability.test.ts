@@ -5,6 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
+import { to as copyTo } from 'pg-copy-streams';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { countLimitHit } from '../src/observability/metrics.js';
 import type { QueryRecord } from '../src/observability/queryLog.js';
@@ -111,6 +112,32 @@ describe('query log and metrics', () => {
     const records = (await readLog(gw)).filter((r) => r.tenant === TENANT);
     expect(records.filter((r) => r.text === 'SELECT $1::int + 1 AS x')).toHaveLength(2);
     expect(records.find((r) => r.text.startsWith('DELETE'))).toMatchObject({ protocol: 'extended', outcome: 'error', sqlstate: '25006' });
+  });
+
+  it('logs COPY, cursors and text refused for its size like any statement', async () => {
+    const chunks: Buffer[] = [];
+    await new Promise<void>((resolve, reject) => {
+      const stream = client.query(copyTo('COPY (SELECT order_id FROM orders WHERE order_id < 7) TO STDOUT'));
+      stream.on('data', (c: Buffer) => chunks.push(c));
+      stream.on('end', () => resolve());
+      stream.on('error', reject);
+    });
+    expect(Buffer.concat(chunks).toString().trim().split('\n')).toHaveLength(7);
+    await client.query('BEGIN');
+    await client.query('DECLARE obs_cur CURSOR FOR SELECT order_id FROM orders ORDER BY 1');
+    expect((await client.query('FETCH 3 FROM obs_cur')).rows).toHaveLength(3);
+    await client.query('COMMIT');
+    const huge = `SELECT '${'q'.repeat(2 * 1024 * 1024)}' AS big`;
+    expect((await error(client, huge)).code).toBe('54000');
+
+    const records = (await readLog(gw)).filter((r) => r.tenant === TENANT);
+    expect(records.find((r) => r.text.startsWith('COPY (SELECT order_id'))).toMatchObject({ outcome: 'ok', rows: 7 });
+    expect(records.find((r) => r.text.startsWith('DECLARE obs_cur'))).toMatchObject({ outcome: 'ok' });
+    expect(records.find((r) => r.text === 'FETCH 3 FROM obs_cur')).toMatchObject({ outcome: 'ok', rows: 3 });
+    expect(records.some((r) => r.text === 'BEGIN' || r.text === 'COMMIT')).toBe(false);
+    const big = records.find((r) => r.sqlstate === '54000');
+    expect(big).toMatchObject({ outcome: 'error', truncated: true });
+    expect(Buffer.byteLength(big!.text)).toBeLessThanOrEqual(4096);
   });
 
   it('serves Prometheus metrics that count what was just run', async () => {

@@ -244,15 +244,23 @@ export class Session {
     w.lastTag = null;
     let sent = 0;
     let sqlstate: string = SqlState.SuccessfulCompletion;
+    let ended = false;
     try {
       for (let r = await body.next(); !r.done; r = await body.next()) {
         sent += r.value.length;
         yield r.value;
       }
+      ended = true;
     } catch (e) {
+      ended = true;
       sqlstate = pgErrorFromDuckdb(e, this.services.dataDir).code;
       throw e;
     } finally {
+      if (!ended) {
+        // Closed early (the client went away): close the body as yield* would, and count it cancelled.
+        sqlstate = SqlState.QueryCanceled;
+        await body.return(undefined).catch(() => undefined);
+      }
       if (!errorsOnly || sqlstate !== SqlState.SuccessfulCompletion) {
         const tagged = w.lastTag !== null ? /(\d+)$/.exec(w.lastTag) : null;
         observe({
@@ -353,7 +361,7 @@ export class Session {
     this.extended.portals.close('');
     try {
       const text = readQuery(msg);
-      await this.checkQuerySize(text);
+      yield* this.observed(text, undefined, 'simple', w, this.sizeChecked(text), true);
       const statements = splitStatements(text);
       if (statements.length === 0) w.emptyQueryResponse();
       for (const st of statements) {
@@ -369,6 +377,11 @@ export class Session {
     if (this.tx.status === 'I') this.extended.portals.endTransaction(failed);
     if (!this.closing) w.readyForQuery(this.tx.status);
     yield w.take();
+  }
+
+  /** checkQuerySize as a step the query log sees: text refused for its size is reported. */
+  private async *sizeChecked(text: string): AsyncGenerator<Uint8Array> {
+    await this.checkQuerySize(text);
   }
 
   /** The query text must fit the gateway's limit and the tenant's plan (parsing cost grows with size). */
