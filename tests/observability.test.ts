@@ -98,6 +98,9 @@ describe('query log and metrics', () => {
 
     const file = fs.readFileSync(path.join(gw.dataDir, 'querylog', 'queries.jsonl'), 'utf8');
     expect(file).not.toContain(PW);
+    // Tenants' query texts: readable by the operator only.
+    expect(fs.statSync(path.join(gw.dataDir, 'querylog', 'queries.jsonl')).mode & 0o777).toBe(0o600);
+    expect(fs.statSync(path.join(gw.dataDir, 'querylog')).mode & 0o777).toBe(0o700);
   });
 
   it('logs a statement refused at Parse, and each Execute of a prepared one', async () => {

@@ -36,7 +36,7 @@ export interface QueryRecord {
   protocol: 'simple' | 'extended';
   ms: number;
   rows: number;
-  /** Bytes of replies sent for the statement (rows, CommandComplete, errors). */
+  /** Bytes of replies sent for the statement (row description, rows, CommandComplete; not an ErrorResponse). */
   bytes: number;
   outcome: Outcome;
   /** 00000 when it succeeded. */
