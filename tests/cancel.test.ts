@@ -3,6 +3,7 @@ import net from 'node:net';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pgConnect, rawTypes, sendCancel } from './support/clients.js';
+import { getPlan } from '../src/tenants/plans.js';
 import { addTestTenant, startGateway, type TestGateway } from './support/gateway.js';
 import { ENDLESS_QUERY, until } from './support/wait.js';
 
@@ -14,6 +15,8 @@ describe('cancel, timeout and disconnect', () => {
   beforeAll(async () => {
     gw = await startGateway();
     await addTestTenant(gw.registry, 'acme', PW);
+    // A plan whose concurrent queries the test can fill.
+    await addTestTenant(gw.registry, 'busy', PW, { plan: 'pro' });
   });
   afterAll(() => gw.stop());
 
@@ -59,16 +62,17 @@ describe('cancel, timeout and disconnect', () => {
   });
 
   it('times out a query that waits for one of its tenant\'s query slots', async () => {
-    const hogs = await Promise.all([0, 1, 2].map(() => pgConnect(gw, { tenant: 'acme', password: PW }, { types: rawTypes })));
+    const slots = getPlan('pro').maxConcurrentQueries;
+    const hogs = await Promise.all(Array.from({ length: slots }, () => pgConnect(gw, { tenant: 'busy', password: PW }, { types: rawTypes })));
     const running = hogs.map((h) => h.query(LONG).catch(() => null));
-    await until(() => gw.gateway.runningQueries === 3);
-    const fourth = await pgConnect(gw, { tenant: 'acme', password: PW }, { types: rawTypes });
+    await until(() => gw.gateway.runningQueries === slots);
+    const fourth = await pgConnect(gw, { tenant: 'busy', password: PW }, { types: rawTypes });
     await fourth.query("SET statement_timeout = '300ms'");
     await expect(fourth.query('SELECT 1')).rejects.toMatchObject({
       code: '57014',
       message: 'canceling statement due to statement timeout',
     });
-    expect(gw.gateway.runningQueries).toBe(3);
+    expect(gw.gateway.runningQueries).toBe(slots);
     for (const h of hogs) (h as unknown as { connection: { stream: net.Socket } }).connection.stream.destroy();
     await Promise.all(running);
     await until(() => gw.gateway.runningQueries === 0);

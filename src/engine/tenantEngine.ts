@@ -108,10 +108,38 @@ export function describeTenants(live: LiveRegistry): DescribeTenants {
 }
 
 export class TenantEngine {
+  /** Sessions open per tenant, for the plans' connection limits. */
+  private readonly sessions = new Map<string, number>();
+
   constructor(
     private readonly live: LiveRegistry,
     private readonly cache: InstanceCache,
   ) {}
+
+  /**
+   * Admits one more session of the tenant within its plan's connection limit, or throws
+   * FATAL 53300. Returns the function that gives the place back when the session ends.
+   */
+  async admitSession(tenantId: string): Promise<() => void> {
+    const plan = await this.plan(tenantId);
+    const n = this.sessions.get(tenantId) ?? 0;
+    if (plan.maxConnections !== null && n >= plan.maxConnections) {
+      throw new PgError(
+        SqlState.TooManyConnections,
+        `too many connections for tenant "${tenantId}": plan ${plan.name} allows ${plan.maxConnections}`,
+        { severity: 'FATAL' },
+      );
+    }
+    this.sessions.set(tenantId, n + 1);
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      const left = (this.sessions.get(tenantId) ?? 1) - 1;
+      if (left <= 0) this.sessions.delete(tenantId);
+      else this.sessions.set(tenantId, left);
+    };
+  }
 
   /** The tenant's plan as the registry says now. */
   async plan(tenantId: string): Promise<Plan> {

@@ -51,6 +51,7 @@ export const SqlState = {
   InsufficientResources: '53000',
   OutOfMemory: '53200',
   TooManyConnections: '53300',
+  ConfigurationLimitExceeded: '53400',
   ProgramLimitExceeded: '54000',
   StatementTooComplex: '54001',
   ObjectNotInPrerequisiteState: '55000',

@@ -13,6 +13,7 @@ import { BackendError } from 'pg-gateway';
 import { fromNodeSocket } from 'pg-gateway/node';
 import type { PostgresConnection, ConnectionState, TlsOptions } from 'pg-gateway';
 import type { Logger } from 'pino';
+import { PgError } from '../errors/PgError.js';
 import { SqlState } from '../errors/sqlstate.js';
 import { Session, type SessionServices } from '../session/session.js';
 import { SERVER_VERSION } from '../session/settings.js';
@@ -62,6 +63,7 @@ export async function handleConnection(socket: net.Socket, ctx: ConnectionContex
   socket.setKeepAlive(true, 60_000);
   let session: Session | null = null;
   let processId = 0;
+  let leaveTenant: (() => void) | null = null;
   const address = normaliseAddress(socket.remoteAddress);
   // Shutdown bookkeeping: busy while a message is being handled; atSync while the last
   // reply ended with ReadyForQuery (the session waits for a new command, not mid-pipeline).
@@ -99,6 +101,7 @@ export async function handleConnection(socket: net.Socket, ctx: ConnectionContex
   socket.once('close', () => {
     clearTimeout(authTimer);
     session?.close();
+    leaveTenant?.();
     if (processId) ctx.cancelKeys.revoke(processId);
     log.debug('connection closed');
     ctx.onClose();
@@ -219,6 +222,13 @@ export async function handleConnection(socket: net.Socket, ctx: ConnectionContex
       if (!c?.account) throw new Error('authenticated without an account');
       const account = c.account;
       ctx.throttle.succeed(params.database || params.user, params.user);
+      try {
+        leaveTenant = await ctx.services.engine.admitSession(account.tenantId);
+      } catch (e) {
+        if (!(e instanceof PgError)) throw e;
+        log.info({ tenant: account.tenantId, sqlstate: e.code }, 'login refused: plan limit');
+        throw new BackendError({ severity: 'FATAL', code: e.code, message: e.message });
+      }
       const appName = params.application_name ?? '';
       const slog = log.child({ tenant: account.tenantId, user: account.user, app: appName });
       const s: Session = new Session(ctx.services, { tenantId: account.tenantId, user: account.user, address }, params, slog);

@@ -8,6 +8,7 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import type { QuerySlots } from '../engine/querySlots.js';
 import { PgError } from '../errors/PgError.js';
 import { SqlState } from '../errors/sqlstate.js';
+import { formatTimeout, type Plan } from '../tenants/plans.js';
 
 export type InterruptReason = 'cancel' | 'timeout' | 'disconnect' | 'shutdown';
 
@@ -23,10 +24,23 @@ export class ActiveQuery {
   private running: { running: number } | null = null;
   private readonly cleanups: (() => void)[] = [];
   private readonly aborter = new AbortController();
+  /** The plan's statement timeout is the one in force (shorter than the session's, or the only one). */
+  private readonly timeoutByPlan: boolean;
 
-  /** timeoutMs: the session's statement_timeout (0: none). */
-  constructor(timeoutMs = 0) {
-    this.timer = timeoutMs > 0 ? setTimeout(() => this.interrupt('timeout'), timeoutMs) : null;
+  /**
+   * timeoutMs: the session's statement_timeout (0: none). plan: the tenant's plan as the
+   * registry says now; its statement timeout caps the session's (a client may lower its
+   * own with SET, never raise it above the plan's), and its result and concurrency limits
+   * apply to this step.
+   */
+  constructor(
+    timeoutMs = 0,
+    readonly plan: Plan | null = null,
+  ) {
+    const planMs = plan?.statementTimeoutMs ?? 0;
+    this.timeoutByPlan = planMs > 0 && (timeoutMs <= 0 || planMs < timeoutMs);
+    const effective = this.timeoutByPlan ? planMs : timeoutMs;
+    this.timer = effective > 0 ? setTimeout(() => this.interrupt('timeout'), effective) : null;
   }
 
   /** Aborted when the query is interrupted: for waits before it runs. */
@@ -51,7 +65,22 @@ export class ActiveQuery {
     if (this.releaseSlot) return;
     this.throwIfInterrupted();
     try {
-      this.releaseSlot = await slots.acquire(tenantId, this.signal);
+      const plan = this.plan;
+      this.releaseSlot = await slots.acquire(
+        tenantId,
+        this.signal,
+        plan
+          ? {
+              limit: plan.maxConcurrentQueries,
+              busy: () =>
+                new PgError(
+                  SqlState.ConfigurationLimitExceeded,
+                  `too many concurrent queries: plan ${plan.name} allows ${plan.maxConcurrentQueries} at once per tenant`,
+                  { hint: 'Wait for a running query to finish, or cancel one, and try again.' },
+                ),
+            }
+          : {},
+      );
     } catch (e) {
       this.throwIfInterrupted();
       throw e;
@@ -92,7 +121,16 @@ export class ActiveQuery {
     if (this.reason === 'shutdown') {
       throw new PgError(SqlState.AdminShutdown, 'terminating connection due to administrator command', { severity: 'FATAL' });
     }
-    if (this.reason === 'timeout') throw new PgError(SqlState.QueryCanceled, 'canceling statement due to statement timeout');
+    if (this.reason === 'timeout') {
+      const plan = this.plan;
+      throw new PgError(
+        SqlState.QueryCanceled,
+        'canceling statement due to statement timeout',
+        plan && this.timeoutByPlan
+          ? { detail: `The statement timeout of plan ${plan.name} is ${formatTimeout(plan.statementTimeoutMs)}.` }
+          : {},
+      );
+    }
     if (this.reason !== null) throw new PgError(SqlState.QueryCanceled, 'canceling statement due to user request');
   }
 }

@@ -11,6 +11,7 @@ import { numericScaleFollowsValues, resultColumns, type ResultColumn } from '../
 import { PgError } from '../errors/PgError.js';
 import { SqlState } from '../errors/sqlstate.js';
 import { renameColumns } from '../sql/columnNames.js';
+import { formatBytes } from '../tenants/plans.js';
 import type { Verdict } from '../sql/gate.js';
 import type { BackendWriter, FieldDescription } from '../wire/backend.js';
 import { binaryEncoderFor, type BinaryEncoder } from '../wire/binaryFormat.js';
@@ -155,6 +156,9 @@ export class ResultCursor {
   private chunkRows = 0;
   private row = 0;
   private ended = false;
+  /** Rows and bytes of rows sent so far, over every fetch (a portal's Executes, a cursor's FETCHes). */
+  private sentRows = 0;
+  private sentBytes = 0;
 
   /** `numericParams`: the statement has numeric parameters (see numericScaleFollowsValues). */
   /** The end-marker row was seen (see withEndMarker). */
@@ -228,7 +232,22 @@ export class ResultCursor {
         }
       }
       const end = maxRows > 0 ? Math.min(this.chunkRows, this.row + maxRows - rows) : this.chunkRows;
-      write(w, this.columns, this.row, end);
+      if (write === skipRows || !active.plan) {
+        write(w, this.columns, this.row, end);
+      } else {
+        // The plan's result caps: past them, an error (never a silently short result).
+        const plan = active.plan;
+        if (plan.maxResultRows !== null && this.sentRows + (end - this.row) > plan.maxResultRows) {
+          throw resultCapError(`more than ${plan.maxResultRows} rows`, plan.name, 'max-rows');
+        }
+        const before = w.length;
+        write(w, this.columns, this.row, end);
+        this.sentRows += end - this.row;
+        this.sentBytes += w.length - before;
+        if (plan.maxResultBytes !== null && this.sentBytes > plan.maxResultBytes) {
+          throw resultCapError(`more than ${formatBytes(plan.maxResultBytes)} of rows`, plan.name, 'max-bytes');
+        }
+      }
       rows += end - this.row;
       this.row = end;
       if (w.length >= FLUSH_BYTES) yield w.take();
@@ -236,6 +255,13 @@ export class ResultCursor {
     active.throwIfInterrupted();
     return { rows, done: true };
   }
+}
+
+function resultCapError(what: string, plan: string, option: string): PgError {
+  return new PgError(SqlState.ProgramLimitExceeded, `result exceeds the limit of plan ${plan}: ${what}`, {
+    detail: `The plan's ${option} limit applies to each result; the rows sent before this error are not the complete result.`,
+    hint: 'Add a LIMIT or a WHERE clause, or aggregate; or read the result in parts.',
+  });
 }
 
 /** A verdict's result columns (the same for the same SQL on the same data), as prepared once. */

@@ -322,7 +322,9 @@ export class Session {
    * interrupt it; an error after an interrupt is reported as the interrupt (57014).
    */
   async *step<T>(body: (active: ActiveQuery) => AsyncGenerator<Uint8Array, T>): AsyncGenerator<Uint8Array, T> {
-    const active = new ActiveQuery(parseDuration(this.settings.get('statement_timeout'), 'ms'));
+    // The plan as the registry says now: its limits (statement timeout, results, slots) apply to this step.
+    const plan = await this.services.engine.plan(this.identity.tenantId);
+    const active = new ActiveQuery(parseDuration(this.settings.get('statement_timeout'), 'ms'), plan);
     this.active = active;
     try {
       const it = body(active);
