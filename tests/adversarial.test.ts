@@ -39,6 +39,7 @@ import {
   type TimedAttack,
 } from './support/attacks.js';
 import { pgConnect, rawTypes } from './support/clients.js';
+import { DEFAULT_PLANS } from '../src/tenants/plans.js';
 import { addTestTenant, startGateway, type TestGateway } from './support/gateway.js';
 
 // ---------------------------------------------------------------------------------------
@@ -165,19 +166,21 @@ describe('adversarial tenants', () => {
       }
     }
 
-    // Queries run on libuv's thread pool; a tenant runs at most 3 queries at once
-    // (src/engine/querySlots.ts), so four endless queries of one tenant cannot hold every
-    // thread. The victim must be answered while the attacker's queries still run.
+    // Queries run on libuv's thread pool; a tenant runs at most its plan's concurrent
+    // queries at once (src/engine/querySlots.ts), so four endless queries of one tenant
+    // cannot hold every thread. The victim must be answered while the attacker's queries still run.
     it('a tenant is answered while another runs four endless queries', async () => {
       const victim = await connect('globex');
       const hogs = await Promise.all([0, 1, 2, 3].map(() => connect('acme')));
       try {
         await victim.query('SELECT 1');
         const running = hogs.map((h) => h.query('SELECT count(*) FROM range(10000000) a, range(10000000) b').catch(() => undefined));
-        await untilRunning(3);
+        // acme (free plan) runs as many as its plan allows; the others wait in its queue.
+        const slots = DEFAULT_PLANS.free!.maxConcurrentQueries;
+        await untilRunning(slots);
         const rows = (await victim.query({ text: 'SELECT count(*) FROM orders', rowMode: 'array' })).rows;
         expect(rows).toEqual([[String(ORDER_ROWS)]]);
-        expect(gw.gateway.runningQueries).toBeGreaterThanOrEqual(3);
+        expect(gw.gateway.runningQueries).toBeGreaterThanOrEqual(slots);
         await Promise.all(hogs.map((h) => h.end().catch(() => undefined)));
         await Promise.all(running);
       } finally {
