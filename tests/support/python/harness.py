@@ -119,3 +119,23 @@ def in_thread(fn):
 
     return Handle
 
+
+def run_cancelled(cancel, execute, sql):
+    """execute(sql) while another thread calls cancel() once the gateway runs it, and again
+    every second until it ends (a CancelRequest that arrives before the query starts
+    cancels nothing). Returns the error execute raised and what cancel raised, if anything."""
+    finished = threading.Event()
+
+    def cancel_when_running():
+        await_running()
+        cancel()
+        while not finished.wait(1):
+            cancel()
+
+    canceller = in_thread(cancel_when_running)
+    try:
+        out = {'error': expect_error(execute, sql)}
+    finally:
+        finished.set()
+    out['cancelError'] = canceller.join()
+    return out

@@ -10,12 +10,11 @@ SSLmode=verify-full comes from PGSSLROOTCERT in the environment.
 import contextlib
 import datetime
 import decimal
-import threading
 import uuid
 
 import pyodbc
 
-from harness import ARGS, await_running, check, describe, describe_row, expect_error, in_thread, run_checks
+from harness import ARGS, check, describe, describe_row, expect_error, run_cancelled, run_checks
 
 pyodbc.native_uuid = True  # uuid columns as uuid.UUID, not str
 
@@ -133,20 +132,7 @@ def cancel():
     """cursor.cancel() (SQLCancel) from another thread, repeated until the query ends."""
     with session() as conn:
         cur = conn.cursor()
-        finished = threading.Event()
-
-        def cancel_when_running():
-            await_running()
-            cur.cancel()
-            while not finished.wait(1):
-                cur.cancel()
-
-        canceller = in_thread(cancel_when_running)
-        try:
-            out = {'error': expect_error(cur.execute, ARGS['endless'])}
-        finally:
-            finished.set()
-        out['cancelError'] = canceller.join()
+        out = run_cancelled(cur.cancel, cur.execute, ARGS['endless'])
         conn.rollback()
         out['after'] = one(conn.cursor(), 'SELECT 7 AS seven')
         return out

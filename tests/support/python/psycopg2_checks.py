@@ -8,13 +8,12 @@ one "@result <json>" line. Every check opens its own connection.
 import contextlib
 import datetime
 import decimal
-import threading
 import uuid
 
 import psycopg2
 import psycopg2.extras
 
-from harness import ARGS, await_running, check, describe, describe_error, describe_row, expect_error, in_thread, run_checks
+from harness import ARGS, check, describe, describe_error, describe_row, expect_error, run_cancelled, run_checks
 
 psycopg2.extras.register_uuid()
 
@@ -203,20 +202,7 @@ def cancel():
     conn = connect()
     try:
         cur = conn.cursor()
-        finished = threading.Event()
-
-        def cancel_when_running():
-            await_running()
-            conn.cancel()
-            while not finished.wait(1):
-                conn.cancel()
-
-        canceller = in_thread(cancel_when_running)
-        try:
-            out = {'error': expect_error(cur.execute, ARGS['endless'])}
-        finally:
-            finished.set()
-        out['cancelError'] = canceller.join()
+        out = run_cancelled(conn.cancel, cur.execute, ARGS['endless'])
         conn.rollback()
         out['after'] = one(cur, 'SELECT 7 AS seven')
         return out
