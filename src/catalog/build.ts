@@ -18,15 +18,13 @@ import { pgFieldTypeFor } from '../wire/pgTypes.js';
 import { SETTINGS_CATALOG } from '../session/settings.js';
 import { PG_AM, PG_COLLATION, type CatalogData, PG_FORMAT_TYPE, PG_KEYWORDS, PG_PROC, PG_RANGE, PG_TYPE } from './pgData.js';
 import { tableOids } from './oids.js';
-import { NAMESPACE, OWNER_OID, RELATIONS, storedName, type Relation } from './relations.js';
+import { CATALOG_TENANT_COLUMN, NAMESPACE, OWNER_OID, RELATIONS, storedName, type Relation } from './relations.js';
 import { STATIC_DB_NAME, STATIC_MACROS, TENANT_DB_NAME, TENANT_MACROS } from './functions.js';
 
 /** Names the catalog databases are attached under; no tenant id can take them (pg_ is reserved). */
 export const STATIC_DB = STATIC_DB_NAME;
 export const TENANT_DB = TENANT_DB_NAME;
 
-/** The column of a tenant catalog relation that says whose row it is. */
-export const CATALOG_TENANT_COLUMN = 'tenant';
 
 export interface CatalogColumn {
   name: string;

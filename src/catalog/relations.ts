@@ -153,5 +153,8 @@ export function findRelation(schema: string, name: string): Relation | undefined
 /** Namespaces every tenant sees: PostgreSQL's OIDs. */
 export const NAMESPACE = { pg_catalog: 11, public: 2200, information_schema: 13207 } as const;
 
+/** The column of a tenant catalog relation that says whose row it is. */
+export const CATALOG_TENANT_COLUMN = 'tenant';
+
 /** The role that owns every object of a tenant's database (PostgreSQL's bootstrap role OID). */
 export const OWNER_OID = 10;

@@ -18,7 +18,7 @@ import { PgError } from '../errors/PgError.js';
 import { SqlState } from '../errors/sqlstate.js';
 import { STATIC_DB_NAME, STATIC_FUNCTIONS, TENANT_DB_NAME, TENANT_FUNCTIONS } from '../catalog/functions.js';
 import { PG_FORMAT_TYPE, PG_PROC, PG_TYPE } from '../catalog/pgData.js';
-import { findRelation, NAMESPACE, RELATIONS, storedName, type Relation } from '../catalog/relations.js';
+import { CATALOG_TENANT_COLUMN, findRelation, NAMESPACE, RELATIONS, storedName, type Relation } from '../catalog/relations.js';
 import { tableOids } from '../catalog/oids.js';
 import { parseArray, type ArrayItem } from '../wire/text/arrayInput.js';
 import { parseBytea, parseNumeric } from '../wire/text/input.js';
@@ -35,8 +35,6 @@ export interface SessionFacts {
   setting(name: string): string | undefined;
 }
 
-/** Column the catalog databases tag tenant rows with. */
-export const CATALOG_TENANT_COLUMN = 'tenant';
 
 /**
  * Removes what DuckDB's parser cannot read from PostgreSQL text. Returns the text
