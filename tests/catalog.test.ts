@@ -174,6 +174,9 @@ describe('the PostgreSQL catalog', () => {
 
   it('answers with errors PostgreSQL gives', async () => {
     await expect(acme.query(`SELECT 'nope'::regclass`)).rejects.toMatchObject({ code: '42P01' });
+    // Names read with PostgreSQL's syntax: quoted or not, at most catalog.schema.name.
+    expect((await acme.query(`SELECT '"orders"'::regclass = 'PUBLIC.Orders'::regclass AS same`)).rows).toEqual([{ same: 't' }]);
+    await expect(acme.query(`SELECT 'a.b.c.d'::regclass`)).rejects.toMatchObject({ code: '42602' });
     await expect(acme.query(`SELECT 'other_secret_table'::regclass`)).rejects.toMatchObject({ code: '42P01' });
     await expect(acme.query(`SELECT 'nope'::regtype`)).rejects.toMatchObject({ code: '42704' });
     await expect(acme.query(`SELECT * FROM pg_catalog.pg_no_such_relation`)).rejects.toMatchObject({ code: '42P01' });

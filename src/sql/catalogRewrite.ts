@@ -26,6 +26,7 @@ import { markUnconstrainedNumeric } from './parameterCasts.js';
 import { isObject, parseAst, str, type AstObject } from './ast.js';
 import type { GateContext } from './catalog.js';
 import { splitStatements, type Token } from './lexer.js';
+import { quoteIdent, quoteLiteral } from './quote.js';
 
 /** What a statement may learn about the session that runs it. */
 export interface SessionFacts {
@@ -149,40 +150,28 @@ function call(catalog: string, name: string, children: unknown[], e: AstObject):
 
 // ---- names ------------------------------------------------------------------------------------
 
-/** A PostgreSQL name as text (`public."Orders"`, `orders`) → [schema, name], folded as PostgreSQL folds. */
+/**
+ * A PostgreSQL name as text (`public."Orders"`, `orders`) → [schema, name], folded as
+ * PostgreSQL folds, read with the lexer: one to three identifiers separated by dots.
+ */
 function parseQualifiedName(s: string): [string, string] {
-  const parts: string[] = [];
-  let i = 0;
-  while (i < s.length) {
-    if (s[i] === '"') {
-      let j = i + 1;
-      let part = '';
-      for (;;) {
-        if (j >= s.length) throw new PgError(SqlState.InvalidName, `invalid name syntax`);
-        if (s[j] === '"') {
-          if (s[j + 1] === '"') {
-            part += '"';
-            j += 2;
-            continue;
-          }
-          break;
-        }
-        part += s[j++];
-      }
-      parts.push(part);
-      i = j + 1;
-    } else {
-      let j = i;
-      while (j < s.length && s[j] !== '.') j++;
-      parts.push(s.slice(i, j).trim().toLowerCase());
-      i = j;
-    }
-    if (s[i] === '.') i++;
+  const invalid = () => new PgError(SqlState.InvalidName, 'invalid name syntax');
+  let tokens: Token[];
+  try {
+    tokens = splitStatements(s)[0]?.tokens ?? [];
+  } catch {
+    throw invalid();
   }
-  if (parts.length === 0 || parts.length > 3) throw new PgError(SqlState.InvalidName, `invalid name syntax`);
-  const name = parts[parts.length - 1]!;
-  const schema = parts.length >= 2 ? parts[parts.length - 2]! : '';
-  return [schema, name];
+  const parts: string[] = [];
+  for (let i = 0; i < tokens.length; i += 2) {
+    const t = tokens[i]!;
+    if (t.kind !== 'word' && t.kind !== 'ident') throw invalid();
+    parts.push(t.kind === 'word' ? t.value.toLowerCase() : t.value);
+    const dot = tokens[i + 1];
+    if (dot && !(dot.kind === 'op' && dot.value === '.' && i + 2 < tokens.length)) throw invalid();
+  }
+  if (parts.length === 0 || parts.length > 3) throw invalid();
+  return [parts.length >= 2 ? parts[parts.length - 2]! : '', parts[parts.length - 1]!];
 }
 
 const TYPE_OID_BY_NAME = new Map<string, number>();
@@ -355,7 +344,7 @@ export class CatalogRewriter {
   }
 
   /** SQL of the confined subquery of a tenant catalog relation (parsed by the gate once). */
-  static confinedSql(rel: Relation, tenantId: string, quoteIdent: (s: string) => string, quoteLiteral: (s: string) => string): string {
+  static confinedSql(rel: Relation, tenantId: string): string {
     const columns = rel.columns.map((c) => quoteIdent(c.name)).join(', ');
     return `SELECT ${columns} FROM ${quoteIdent(TENANT_DB_NAME)}.main.${quoteIdent(storedName(rel))} WHERE ${CATALOG_TENANT_COLUMN} = ${quoteLiteral(tenantId)}`;
   }
@@ -622,8 +611,15 @@ function byteaLiteralCast(e: AstObject): AstObject | undefined {
 }
 
 function typeOid(s: string): number {
-  const [, name] = parseQualifiedName(s);
-  const oid = TYPE_OID_BY_NAME.get(name) ?? TYPE_OID_BY_NAME.get(s.trim().toLowerCase());
+  // Type names may be several words or carry brackets (`character varying`, `integer[]`).
+  const unqualified = () => {
+    try {
+      return parseQualifiedName(s)[1];
+    } catch {
+      return ''; // not a name: not a type we know
+    }
+  };
+  const oid = TYPE_OID_BY_NAME.get(s.trim().toLowerCase()) ?? TYPE_OID_BY_NAME.get(unqualified());
   if (oid === undefined) throw new PgError(SqlState.UndefinedObject, `type "${s}" does not exist`);
   return oid;
 }

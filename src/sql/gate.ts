@@ -23,7 +23,6 @@ import { pgColumnNames, type ColumnNames } from './columnNames.js';
 import { Confiner } from './confine.js';
 import { ANY_EQ_SQL, CatalogRewriter, normaliseText, relex, tokensByOffset, type SessionFacts } from './catalogRewrite.js';
 import { RELATIONS, storedName } from '../catalog/relations.js';
-import { quoteIdent, quoteLiteral } from './quote.js';
 import type { Token } from './lexer.js';
 import { castKey, castParameters, type ParameterCasts } from './parameterCasts.js';
 import { shareFilterSql, templateKey } from './shareFilterRewrite.js';
@@ -333,7 +332,7 @@ export class Gate {
     if (this.catalogTemplates.size > MAX_TEMPLATES / TENANT_RELATIONS.length) this.catalogTemplates.clear();
     mine = new Map();
     for (const rel of TENANT_RELATIONS) {
-      mine.set(storedName(rel), await this.parser.serialize(CatalogRewriter.confinedSql(rel, ctx.tenantId, quoteIdent, quoteLiteral)));
+      mine.set(storedName(rel), await this.parser.serialize(CatalogRewriter.confinedSql(rel, ctx.tenantId)));
     }
     this.catalogTemplates.set(ctx.tenantId, mine);
     return mine;
