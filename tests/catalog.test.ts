@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addTenant } from '../src/tenants/registry.js';
 import { loadTable } from '../src/tenants/snapshots.js';
 import { pgConnect, rawTypes, requireCommand, run } from './support/clients.js';
-import { addTestTenant, startGateway, type TestGateway } from './support/gateway.js';
+import { addTestTenant, startGateway, writeCsv, type TestGateway } from './support/gateway.js';
 
 const PW = 'catalog-test-password';
 const CORPUS = path.join(import.meta.dirname, 'fixtures', 'sql-corpus');
@@ -214,16 +214,10 @@ describe('the catalog of shared tenants', () => {
   let gw: TestGateway;
   beforeAll(async () => {
     gw = await startGateway();
-    const dir = fs.mkdtempSync(path.join(gw.dataDir, 'csv-'));
-    const csv = (name: string, body: string) => {
-      const f = path.join(dir, name);
-      fs.writeFileSync(f, body);
-      return f;
-    };
     for (const id of ['acme', 'globex']) await addTenant(gw.registry, { id, plan: 'pro', password: PW, isolation: 'shared' });
-    await loadTable(gw.registry, 'acme', 'orders', csv('a.csv', 'id,product\n1,widget\n'), 'create');
-    await loadTable(gw.registry, 'globex', 'orders', csv('g.csv', 'id,product\n1,lamp\n'), 'create');
-    await loadTable(gw.registry, 'globex', 'globex_secret_plans', csv('s.csv', 'id,plan\n1,x\n'), 'create');
+    await loadTable(gw.registry, 'acme', 'orders', writeCsv(gw.dataDir, 'a.csv', 'id,product', ['1,widget']), 'create');
+    await loadTable(gw.registry, 'globex', 'orders', writeCsv(gw.dataDir, 'g.csv', 'id,product', ['1,lamp']), 'create');
+    await loadTable(gw.registry, 'globex', 'globex_secret_plans', writeCsv(gw.dataDir, 's.csv', 'id,plan', ['1,x']), 'create');
   });
   afterAll(() => gw.stop());
 

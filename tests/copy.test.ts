@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addTenant, Registry } from '../src/tenants/registry.js';
 import { loadTable } from '../src/tenants/snapshots.js';
 import { pgConnect, rawTypes, requireCommand, run, sendCancel } from './support/clients.js';
-import { addTestTenant, certsDir, startGateway, type TestGateway } from './support/gateway.js';
+import { addTestTenant, certsDir, startGateway, writeCsv, type TestGateway } from './support/gateway.js';
 import { pgClusterSkipReason, startPgCluster, type PgCluster } from './support/pgCluster.js';
 import { dataRow, errorFields, fe, RawClient, types, type BackendMessage } from './support/rawClient.js';
 import { startServerProcess, type ServerProcess } from './support/serverProcess.js';
@@ -270,11 +270,7 @@ describe('COPY in a shared tenant', () => {
   beforeAll(async () => {
     gw = await startGateway();
     for (const id of ['acme', 'globex']) await addTenant(gw.registry, { id, plan: 'pro', password: PW, isolation: 'shared' });
-    const csv = (name: string, rows: string[]) => {
-      const file = `${gw.dataDir}/${name}`;
-      fs.writeFileSync(file, ['id,product', ...rows].join('\n') + '\n');
-      return file;
-    };
+    const csv = (name: string, rows: string[]) => writeCsv(gw.dataDir, name, 'id,product', rows);
     await loadTable(gw.registry, 'acme', 'orders', csv('a.csv', ['1,ACME-widget', '2,ACME-gadget']), 'create');
     await loadTable(gw.registry, 'globex', 'orders', csv('g.csv', ['1,GLOBEX-SECRET', '3,GLOBEX-lamp']), 'create');
   });

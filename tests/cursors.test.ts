@@ -5,7 +5,6 @@
  * protocol), PostgreSQL's tags and errors, cursor lifetimes across transactions, and
  * isolation in a shared tenant.
  */
-import fs from 'node:fs';
 import pg from 'pg';
 import Cursor from 'pg-cursor';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,7 +12,7 @@ import { MAX_OPEN_PORTALS } from '../src/session/portals.js';
 import { addTenant } from '../src/tenants/registry.js';
 import { loadTable } from '../src/tenants/snapshots.js';
 import { pgConnect, rawTypes, requireCommand, run, sendCancel } from './support/clients.js';
-import { addTestTenant, startGateway, type TestGateway } from './support/gateway.js';
+import { addTestTenant, startGateway, writeCsv, type TestGateway } from './support/gateway.js';
 import { dataRow, dataRowBytes, errorFields, fe, RawClient, types, type BackendMessage } from './support/rawClient.js';
 import { ENDLESS_QUERY, until } from './support/wait.js';
 
@@ -405,11 +404,7 @@ describe('cursors and prepared statements in a shared tenant', () => {
   beforeAll(async () => {
     gw = await startGateway();
     for (const id of ['acme', 'globex']) await addTenant(gw.registry, { id, plan: 'pro', password: PW, isolation: 'shared' });
-    const csv = (name: string, rows: string[]) => {
-      const file = `${gw.dataDir}/${name}`;
-      fs.writeFileSync(file, ['id,product', ...rows].join('\n') + '\n');
-      return file;
-    };
+    const csv = (name: string, rows: string[]) => writeCsv(gw.dataDir, name, 'id,product', rows);
     await loadTable(gw.registry, 'acme', 'orders', csv('a.csv', ['1,ACME-widget', '2,ACME-gadget', '3,ACME-lamp']), 'create');
     await loadTable(gw.registry, 'globex', 'orders', csv('g.csv', ['1,GLOBEX-SECRET', '4,GLOBEX-lamp']), 'create');
   });

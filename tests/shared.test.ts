@@ -1,19 +1,14 @@
-import fs from 'node:fs';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addTenant } from '../src/tenants/registry.js';
 import { moveTenant } from '../src/tenants/shared.js';
 import { loadTable } from '../src/tenants/snapshots.js';
 import { pgConnect, rawTypes } from './support/clients.js';
-import { startGateway, type TestGateway } from './support/gateway.js';
+import { startGateway, writeCsv, type TestGateway } from './support/gateway.js';
 
 const PW = 'shared-test-password';
 
-function csv(dir: string, name: string, rows: string[][]): string {
-  const file = path.join(dir, name);
-  fs.writeFileSync(file, ['id,product,amount', ...rows.map((r) => r.join(','))].join('\n') + '\n');
-  return file;
-}
+const csv = (dir: string, name: string, rows: string[][]): string =>
+  writeCsv(dir, name, 'id,product,amount', rows.map((r) => r.join(',')));
 
 describe('shared isolation through the gateway', () => {
   let gw: TestGateway;

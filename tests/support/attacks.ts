@@ -9,7 +9,7 @@ import path from 'node:path';
 import pg from 'pg';
 import { addTenant, getTenant } from '../../src/tenants/registry.js';
 import { loadMultiTenantTable, loadSharedTenantTable } from '../../src/tenants/shared.js';
-import { addTestTenant, type TestGateway } from './gateway.js';
+import { addTestTenant, writeCsv, type TestGateway } from './gateway.js';
 import { querySharedSnapshot, querySnapshot } from './snapshot.js';
 
 export const PW = 'adversarial-test-password';
@@ -56,12 +56,6 @@ export const databaseSql = (t: TenantSeed): string[] => {
   }
   return sql;
 };
-
-export function writeCsv(dir: string, name: string, header: string, rows: string[]): string {
-  const p = path.join(dir, name);
-  fs.writeFileSync(p, [header, ...rows].join('\n') + '\n');
-  return p;
-}
 
 // ---------------------------------------------------------------------------------------
 // Attacks

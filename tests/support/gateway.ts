@@ -69,3 +69,10 @@ export async function addTestTenant(
     });
   }
 }
+
+/** A CSV file `name` in `dir` with a header line and the given rows (lines); returns its path. */
+export function writeCsv(dir: string, name: string, header: string, rows: string[]): string {
+  const p = path.join(dir, name);
+  fs.writeFileSync(p, [header, ...rows].join('\n') + '\n');
+  return p;
+}
