@@ -199,13 +199,16 @@ export const ANY_EQ_SQL = `SELECT CASE WHEN __tg_arr IS NULL THEN NULL WHEN __tg
   WHEN list_count(__tg_arr) = 0 AND list_position(__tg_arr, NULL) IS NULL THEN false
   WHEN __tg_x IS NULL OR list_position(__tg_arr, NULL) IS NOT NULL THEN NULL ELSE false END`;
 
-/** A copy of a template expression with the named column references replaced by copies of the given expressions. */
+/**
+ * A copy of a template expression (lossless numbers kept) with the named column references
+ * replaced by copies of the given expressions; with none given, a plain deep copy.
+ */
 function substitute(node: unknown, by: Record<string, unknown>, once: Record<string, AstObject> = {}): unknown {
   if (Array.isArray(node)) return node.map((n) => substitute(n, by, once));
   if (!isObject(node) || node.constructor !== Object) return node;
   if (node.class === 'COLUMN_REF' && Array.isArray(node.column_names) && node.column_names.length === 1) {
     const name = String(node.column_names[0]);
-    if (Object.hasOwn(by, name)) return structuredCloneAst(by[name]);
+    if (Object.hasOwn(by, name)) return substitute(by[name], {}); // a copy
     if (Object.hasOwn(once, name)) return once[name]; // used once: the node itself, not a copy
   }
   const out: AstObject = {};
@@ -222,15 +225,6 @@ function repeatable(v: unknown): boolean {
   if (v.class === 'SUBQUERY' || v.subquery !== undefined) return false;
   if ((v.class === 'FUNCTION' || v.class === 'WINDOW') && VOLATILE.has(str(v, 'function_name').toLowerCase())) return false;
   return Object.values(v).every(repeatable);
-}
-
-/** A deep copy that keeps lossless numbers as they are. */
-function structuredCloneAst(v: unknown): unknown {
-  if (Array.isArray(v)) return v.map(structuredCloneAst);
-  if (!isObject(v) || v.constructor !== Object) return v;
-  const out: AstObject = {};
-  for (const k of Object.keys(v)) out[k] = structuredCloneAst(v[k]);
-  return out;
 }
 
 /** Array-typed catalog columns: a '{...}' literal compared with one of them is an array. */
@@ -445,7 +439,7 @@ export class CatalogRewriter {
     if (!repeatable(arr) || !repeatable(x)) return undefined;
     let match: AstObject;
     if (this.outerJoinCondition > 0) {
-      match = call('', 'list_contains', [structuredCloneAst(arr), structuredCloneAst(x)], { query_location: e.query_location });
+      match = call('', 'list_contains', [substitute(arr, {}), substitute(x, {})], { query_location: e.query_location });
     } else {
       match = { ...e, alias: '' };
       this.rewritten.add(match); // the walk visits it next: DuckDB's own form stays
