@@ -29,6 +29,14 @@ const fileSchema = z
     authTimeoutMs: z.number().int().min(100),
     /** How long a cached idle DuckDB instance stays open. */
     instanceIdleMs: z.number().int().min(0),
+    /** Most DuckDB instances open at once; beyond it the least recently used idle one closes. */
+    maxOpenInstances: z.number().int().min(1),
+    /** Most queries running in DuckDB at once over all tenants (the process's thread budget). */
+    maxRunningQueries: z.number().int().min(1).max(1024),
+    /** memory_limit of the shared instance: the pool all shared-isolation tenants draw from. */
+    sharedMemoryLimit: z.string().regex(/^\d+(?:\.\d+)?\s*(?:B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)$/i, 'expected a size such as 2GB'),
+    /** DuckDB threads of the shared instance. */
+    sharedThreads: z.number().int().min(1).max(1024),
     /** On SIGTERM/SIGINT, how long running queries may go on before their sessions are ended (57P01). */
     shutdownGraceMs: z.number().int().min(0),
     /** Failed logins from one client address within the window that throttle the address (0: never). */
@@ -67,6 +75,10 @@ export interface Config {
   readonly maxQueryBytes: number;
   readonly authTimeoutMs: number;
   readonly instanceIdleMs: number;
+  readonly maxOpenInstances: number;
+  readonly maxRunningQueries: number;
+  readonly sharedMemoryLimit: string;
+  readonly sharedThreads: number;
   readonly shutdownGraceMs: number;
   readonly loginMaxFailuresPerAddress: number;
   readonly loginMaxFailuresPerUser: number;
@@ -105,6 +117,10 @@ export const DEFAULTS: Config = Object.freeze({
   maxQueryBytes: 1024 * 1024,
   authTimeoutMs: 60_000,
   instanceIdleMs: 60_000,
+  maxOpenInstances: 256,
+  maxRunningQueries: 12,
+  sharedMemoryLimit: '2GB',
+  sharedThreads: 4,
   shutdownGraceMs: 30_000,
   loginMaxFailuresPerAddress: 20,
   loginMaxFailuresPerUser: 5,
@@ -180,6 +196,10 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
     maxQueryBytes: merged.maxQueryBytes ?? DEFAULTS.maxQueryBytes,
     authTimeoutMs: merged.authTimeoutMs ?? DEFAULTS.authTimeoutMs,
     instanceIdleMs: merged.instanceIdleMs ?? DEFAULTS.instanceIdleMs,
+    maxOpenInstances: merged.maxOpenInstances ?? DEFAULTS.maxOpenInstances,
+    maxRunningQueries: merged.maxRunningQueries ?? DEFAULTS.maxRunningQueries,
+    sharedMemoryLimit: merged.sharedMemoryLimit ?? DEFAULTS.sharedMemoryLimit,
+    sharedThreads: merged.sharedThreads ?? DEFAULTS.sharedThreads,
     shutdownGraceMs:
       flags.shutdownGrace !== undefined
         ? parseMs('shutdown grace', flags.shutdownGrace)
