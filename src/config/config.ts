@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
+import { MEMORY_RE } from '../tenants/plans.js';
 
 /**
  * One validated, frozen configuration. Precedence: command-line flags, then
@@ -34,7 +35,7 @@ const fileSchema = z
     /** Most queries running in DuckDB at once over all tenants (the process's thread budget). */
     maxRunningQueries: z.number().int().min(1).max(1024),
     /** memory_limit of the shared instance: the pool all shared-isolation tenants draw from. */
-    sharedMemoryLimit: z.string().regex(/^\d+(?:\.\d+)?\s*(?:B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)$/i, 'expected a size such as 2GB'),
+    sharedMemoryLimit: z.string().regex(MEMORY_RE, 'expected a size such as 2GB'),
     /** DuckDB threads of the shared instance. */
     sharedThreads: z.number().int().min(1).max(1024),
     /** On SIGTERM/SIGINT, how long running queries may go on before their sessions are ended (57P01). */
