@@ -99,7 +99,14 @@ export class InstanceCache {
   private readonly catalogFiles = new Map<string, Promise<string>>();
 
   constructor(
-    private readonly opts: { tempRoot: string; idleMs: number; logger: Logger; describe: DescribeTenants },
+    private readonly opts: {
+      tempRoot: string;
+      idleMs: number;
+      logger: Logger;
+      describe: DescribeTenants;
+      /** Most instances open at once (config maxOpenInstances). */
+      maxOpen?: number;
+    },
   ) {
     fs.mkdirSync(opts.tempRoot, { recursive: true, mode: 0o700 });
     this.sweeper = setInterval(() => this.sweep(), Math.max(1000, Math.min(opts.idleMs, 30_000)));

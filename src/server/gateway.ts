@@ -144,7 +144,13 @@ export class Gateway {
     const parser = await DuckdbParser.create();
     const secondOpinion = SecondOpinion.create({ workers: 2, timeoutMs: SECOND_OPINION_BUDGET_MS });
     const live = new LiveRegistry(config.dataDir);
-    const instances = new InstanceCache({ tempRoot, idleMs: config.instanceIdleMs, logger, describe: describeTenants(live) });
+    const instances = new InstanceCache({
+      tempRoot,
+      idleMs: config.instanceIdleMs,
+      maxOpen: config.maxOpenInstances,
+      logger,
+      describe: describeTenants(live),
+    });
     await live.current(); // a corrupt registry stops the start, with its own message
     await instances.prepare();
     const gw = new Gateway(config, logger, parser, secondOpinion, instances, live, tls);
