@@ -10,6 +10,7 @@ import { readFileSync } from 'node:fs';
 import { InvalidArgumentError, TenantError } from '../tenants/ids.js';
 import { UsageError } from './commands/common.js';
 import { demoCommand } from './commands/demo.js';
+import { healthCommand } from './commands/health.js';
 import { loadCommand } from './commands/load.js';
 import { planCommand } from './commands/plan.js';
 import { serveCliCommand } from './commands/serve.js';
@@ -54,6 +55,7 @@ function buildProgram(): Command {
   program.addCommand(sharedCommand());
   program.addCommand(splitCommand());
   program.addCommand(demoCommand());
+  program.addCommand(healthCommand());
   // addCommand() does not copy settings to commands built elsewhere: apply them to all.
   const configure = (cmd: Command): void => {
     cmd.exitOverride().configureOutput({ outputError: () => undefined }).showSuggestionAfterError(true);
