@@ -8,6 +8,15 @@
  * never two instances of one file. A query holds a lease; an instance whose snapshot
  * was superseded closes when its last lease is released, and an idle one closes
  * after `idleMs`. Connections are always closed before their instance.
+ *
+ * At most `maxOpen` instances are open: opening one more first closes the least recently
+ * used instances that nobody holds a lease on. An instance in use is never closed under
+ * its user: when all are leased, the open goes ahead over the cap, and the surplus is
+ * closed as leases are released.
+ *
+ * Each instance attaches a tenant catalog file, one per distinct content, counted by the
+ * instances that attached it. A file no open instance attaches is kept for reuse, up to
+ * KEEP_UNUSED_CATALOGS (least recently used deleted first); only such files are deleted.
  */
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -69,10 +78,27 @@ export interface TableInfo {
   nullable: boolean[];
 }
 
+/**
+ * Most tenant catalog files kept on disk that no open instance attaches, for instances
+ * reopened on the same data (never more than maxOpen of them either).
+ */
+export const KEEP_UNUSED_CATALOGS = 64;
+
+/** A tenant catalog file, shared by every instance whose tenants have that content. */
+interface CatalogFile {
+  key: string;
+  path: string;
+  /** Settles when the file is written (or not). */
+  ready: Promise<string>;
+  /** Instances (open or opening) that attached it or are about to. */
+  refs: number;
+}
+
 interface Opened {
   instance: DuckDBInstance;
   tables: ReadonlyMap<string, TableInfo>;
   meta: unknown;
+  catalog: CatalogFile;
 }
 
 interface Entry {
@@ -81,10 +107,26 @@ interface Entry {
   tempDir: string;
   opening: Promise<Opened>;
   instance?: DuckDBInstance;
+  catalog?: CatalogFile;
   refs: number;
   lastUsed: number;
+  /** Order of last use (acquire or release), for LRU eviction; Date.now() can tie. */
+  used: number;
   superseded: boolean;
+  /** Closed before its open finished (shutdown): the open's result is closed at once. */
+  closed: boolean;
   connections: Set<DuckDBConnection>;
+}
+
+/**
+ * Identifies a tenant catalog's content by what it is built from, without building it:
+ * types by their SQL names, which carry widths, scales, fields and enum values.
+ */
+export function catalogKey(tenants: readonly TenantCatalogInput[]): string {
+  const json = JSON.stringify(tenants, (_k, v: unknown) =>
+    v !== null && typeof v === 'object' && 'typeId' in v && typeof v.toString === 'function' ? v.toString() : v,
+  );
+  return crypto.createHash('sha256').update(json).digest('hex').slice(0, 32);
 }
 
 export class InstanceCache {
@@ -96,7 +138,10 @@ export class InstanceCache {
   private staticCatalog: Promise<string> | null = null;
   private readonly catalogWriter = new CatalogWriter();
   /** Tenant catalog files by content: an instance reopened on the same data reuses its file. */
-  private readonly catalogFiles = new Map<string, Promise<string>>();
+  private readonly catalogFiles = new Map<string, CatalogFile>();
+  /** The catalog files no instance attaches, least recently used first. */
+  private readonly unusedCatalogs = new Set<CatalogFile>();
+  private clock = 0;
 
   constructor(
     private readonly opts: {
@@ -113,8 +158,18 @@ export class InstanceCache {
     this.sweeper.unref();
   }
 
+  /** Instances open or opening. */
   get size(): number {
     return this.entries.size;
+  }
+
+  /** Tenant catalog files on disk (or being written), attached or kept for reuse. */
+  get catalogFileCount(): number {
+    return this.catalogFiles.size;
+  }
+
+  private get maxOpen(): number {
+    return this.opts.maxOpen ?? Infinity;
   }
 
   async acquire(spec: InstanceSpec): Promise<Lease> {
@@ -131,6 +186,7 @@ export class InstanceCache {
     let entry = this.entries.get(key);
     (entry ? instanceHits : instanceMisses).inc();
     if (!entry) {
+      this.evictLru(1);
       const tempDir = path.join(this.opts.tempRoot, `${spec.owner}-${crypto.randomBytes(4).toString('hex')}`);
       entry = {
         key,
@@ -139,14 +195,24 @@ export class InstanceCache {
         opening: this.open(spec, tempDir),
         refs: 0,
         lastUsed: Date.now(),
+        used: 0,
         superseded: false,
+        closed: false,
         connections: new Set(),
       };
       this.entries.set(key, entry);
       const e = entry;
       e.opening.then(
-        (opened) => (e.instance = opened.instance),
+        (opened) => {
+          e.instance = opened.instance;
+          e.catalog = opened.catalog;
+          if (e.closed) {
+            opened.instance.closeSync();
+            this.dropCatalog(opened.catalog);
+          }
+        },
         () => {
+          if (this.entries.get(key) !== e) return;
           this.entries.delete(key);
           if (this.current.get(spec.owner) === key) this.current.delete(spec.owner);
           fs.rmSync(tempDir, { recursive: true, force: true });
@@ -154,6 +220,7 @@ export class InstanceCache {
       );
     }
     entry.refs++;
+    entry.used = ++this.clock;
     let opened: Opened;
     try {
       opened = await entry.opening;
@@ -188,7 +255,9 @@ export class InstanceCache {
         }
         entry.refs--;
         entry.lastUsed = Date.now();
+        entry.used = ++this.clock;
         if (entry.refs === 0 && entry.superseded) this.closeEntry(entry, 'superseded');
+        else if (entry.refs === 0) this.evictLru(0);
       },
     };
   }
@@ -207,19 +276,47 @@ export class InstanceCache {
     return this.staticCatalog;
   }
 
-  /** The tenant catalog file for these tenants, written once per distinct content. */
-  private async tenantCatalogFile(tenants: TenantCatalogInput[]): Promise<string> {
-    const staticFile = await this.staticCatalogFile();
-    const sql = tenantCatalogSql(tenants);
-    const key = crypto.createHash('sha256').update(sql).digest('hex').slice(0, 32);
-    let file = this.catalogFiles.get(key);
-    if (!file) {
+  /**
+   * A reference to the tenant catalog file for these tenants, written once per distinct
+   * content (its SQL is built only then). Give it back with dropCatalog.
+   */
+  private takeCatalog(tenants: TenantCatalogInput[]): CatalogFile {
+    const key = catalogKey(tenants);
+    let cat = this.catalogFiles.get(key);
+    if (!cat) {
       const target = path.join(this.opts.tempRoot, `catalog-${key}.duckdb`);
-      file = this.catalogWriter.write(target, TENANT_DB, sql, staticFile).then(() => target);
-      this.catalogFiles.set(key, file);
-      file.catch(() => this.catalogFiles.delete(key));
+      const ready = this.staticCatalogFile()
+        .then((staticFile) => this.catalogWriter.write(target, TENANT_DB, tenantCatalogSql(tenants), staticFile))
+        .then(() => target);
+      const c: CatalogFile = { key, path: target, ready, refs: 0 };
+      ready.catch(() => {
+        if (this.catalogFiles.get(key) === c) this.catalogFiles.delete(key);
+        this.unusedCatalogs.delete(c);
+      });
+      this.catalogFiles.set(key, c);
+      cat = c;
     }
-    return file;
+    cat.refs++;
+    this.unusedCatalogs.delete(cat);
+    return cat;
+  }
+
+  /**
+   * Gives back a reference taken by takeCatalog, once the instance that took it is closed.
+   * A file no instance attaches any more joins the unused ones; the least recently used
+   * beyond the number kept are deleted. Every holder awaits `ready` before it can let go,
+   * so no file being written is deleted here.
+   */
+  private dropCatalog(cat: CatalogFile): void {
+    if (--cat.refs > 0 || this.catalogFiles.get(cat.key) !== cat) return;
+    this.unusedCatalogs.add(cat);
+    const keep = Math.min(KEEP_UNUSED_CATALOGS, this.maxOpen);
+    for (const old of this.unusedCatalogs) {
+      if (this.unusedCatalogs.size <= keep) break;
+      this.unusedCatalogs.delete(old);
+      this.catalogFiles.delete(old.key);
+      fs.rmSync(old.path, { force: true });
+    }
   }
 
   /**
@@ -253,6 +350,7 @@ export class InstanceCache {
     });
     let tables: Map<string, TableInfo>;
     let meta: unknown;
+    let catalog: CatalogFile | undefined;
     const conn = await instance.connect();
     try {
       tables = await readTables(conn);
@@ -260,7 +358,8 @@ export class InstanceCache {
       // then file access is switched off and the configuration locked, before any tenant SQL.
       const described = await this.opts.describe(spec, conn, tables);
       meta = described.meta;
-      const tenantFile = await this.tenantCatalogFile(described.tenants);
+      catalog = this.takeCatalog(described.tenants);
+      const tenantFile = await catalog.ready;
       const staticFile = await this.staticCatalogFile();
       await conn.run(`ATTACH ${quoteLiteral(staticFile)} AS ${quoteIdent(STATIC_DB)} (READ_ONLY)`);
       await conn.run(`ATTACH ${quoteLiteral(tenantFile)} AS ${quoteIdent(TENANT_DB)} (READ_ONLY)`);
@@ -269,16 +368,33 @@ export class InstanceCache {
     } catch (e) {
       conn.closeSync();
       instance.closeSync();
+      if (catalog) this.dropCatalog(catalog);
       throw e;
     }
     conn.closeSync();
     instanceOpenSeconds.observe((performance.now() - started) / 1000);
     this.opts.logger.debug({ owner: spec.owner, ms: Math.round(performance.now() - started) }, 'instance opened');
-    return { instance, tables, meta };
+    return { instance, tables, meta, catalog };
   }
 
-  private closeEntry(entry: Entry, reason: 'idle' | 'superseded' | 'shutdown'): void {
+  /**
+   * Closes least recently used instances that nobody holds a lease on until `room` more
+   * fit under maxOpen, or none is left to close (then the cap is exceeded for now).
+   */
+  private evictLru(room: number): void {
+    while (this.entries.size + room > this.maxOpen) {
+      let victim: Entry | undefined;
+      for (const e of this.entries.values()) {
+        if (e.refs === 0 && e.instance && (!victim || e.used < victim.used)) victim = e;
+      }
+      if (!victim) return;
+      this.closeEntry(victim, 'lru');
+    }
+  }
+
+  private closeEntry(entry: Entry, reason: 'idle' | 'superseded' | 'lru' | 'shutdown'): void {
     if (this.entries.get(entry.key) !== entry) return;
+    entry.closed = true;
     instanceEvictions.inc({ reason });
     this.entries.delete(entry.key);
     if (this.current.get(entry.owner) === entry.key) this.current.delete(entry.owner);
@@ -287,7 +403,9 @@ export class InstanceCache {
     entry.connections.clear();
     if (inst) inst.closeSync();
     fs.rmSync(entry.tempDir, { recursive: true, force: true });
-    this.opts.logger.debug({ owner: entry.owner }, 'instance closed');
+    // Only now that the instance is closed may its catalog file be deleted.
+    if (entry.catalog) this.dropCatalog(entry.catalog);
+    this.opts.logger.debug({ owner: entry.owner, reason }, 'instance closed');
   }
 
   /** Closes instances idle for longer than idleMs. */

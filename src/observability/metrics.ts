@@ -80,7 +80,7 @@ export const instanceMisses = new client.Counter({
 
 export const instanceEvictions = new client.Counter({
   name: 'tenantgate_instance_cache_evictions_total',
-  help: 'Instances closed, by reason (idle, superseded by a new snapshot, shutdown)',
+  help: 'Instances closed, by reason (idle, superseded by a new snapshot, lru: over the instance cap, shutdown)',
   labelNames: ['reason'] as const,
   registers: [registry],
 });
