@@ -3,7 +3,7 @@ import { QuerySlots } from './querySlots.js';
 
 describe('QuerySlots', () => {
   it('lets a tenant run up to its cap, then queues in order, per tenant', async () => {
-    const slots = new QuerySlots(2);
+    const slots = new QuerySlots({ perTenant: 2 });
     const a1 = await slots.acquire('a');
     const a2 = await slots.acquire('a');
     const order: string[] = [];
@@ -20,7 +20,7 @@ describe('QuerySlots', () => {
   });
 
   it('gives up a queued place when the wait is aborted, and the slot goes to the next', async () => {
-    const slots = new QuerySlots(1);
+    const slots = new QuerySlots({ perTenant: 1 });
     const first = await slots.acquire('a');
     const ctl = new AbortController();
     const aborted = slots.acquire('a', ctl.signal);
