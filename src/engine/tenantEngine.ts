@@ -13,15 +13,10 @@ import { TENANT_COLUMN, TENANT_LIST_COLUMN, type CatalogTable, type GateContext 
 import { quoteIdent, quoteLiteral } from '../sql/quote.js';
 import type { LiveRegistry } from '../tenants/liveRegistry.js';
 import { getPlan, type Plan } from '../tenants/plans.js';
+import { countLimitHit } from '../observability/metrics.js';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { CatalogTableInput, TenantCatalogInput } from '../catalog/build.js';
 import { SHARED_CATALOG, type DescribeTenants, type InstanceCache, type InstanceLimits, type Lease, type TableInfo } from './instances.js';
-
-/**
- * Limits of the shared instance: the pool all shared tenants draw from. Per-plan
- * pools are part of the plan limits work; until then, one fixed pool.
- */
-export const SHARED_POOL: InstanceLimits = { memoryLimit: '2GB', threads: 4 };
 
 export interface TenantLease {
   lease: Lease;
@@ -111,9 +106,15 @@ export class TenantEngine {
   /** Sessions open per tenant, for the plans' connection limits. */
   private readonly sessions = new Map<string, number>();
 
+  /**
+   * sharedPool: memory_limit and threads of the shared instance (config sharedMemoryLimit,
+   * sharedThreads), the one pool all shared tenants draw from whatever their plans; their
+   * plans' concurrency, rate and result limits still apply to each tenant on its own.
+   */
   constructor(
     private readonly live: LiveRegistry,
     private readonly cache: InstanceCache,
+    private readonly sharedPool: InstanceLimits,
   ) {}
 
   /**
@@ -124,6 +125,7 @@ export class TenantEngine {
     const plan = await this.plan(tenantId);
     const n = this.sessions.get(tenantId) ?? 0;
     if (plan.maxConnections !== null && n >= plan.maxConnections) {
+      countLimitHit(tenantId, 'connections');
       throw new PgError(
         SqlState.TooManyConnections,
         `too many connections for tenant "${tenantId}": plan ${plan.name} allows ${plan.maxConnections}`,
@@ -171,7 +173,7 @@ export class TenantEngine {
             ? {
                 owner: SHARED_CATALOG,
                 snapshotPath: this.live.registry.sharedSnapshotPath(data),
-                limits: SHARED_POOL,
+                limits: this.sharedPool,
               }
             : {
                 owner: tenantId,
