@@ -11,6 +11,7 @@ import type { Config } from '../config/config.js';
 import { InstanceCache } from '../engine/instances.js';
 import { DuckdbParser } from '../engine/parser.js';
 import { QuerySlots } from '../engine/querySlots.js';
+import { QUOTA_FILE, RateQuota } from '../engine/rateQuota.js';
 import { describeTenants, TenantEngine } from '../engine/tenantEngine.js';
 import { Gate } from '../sql/gate.js';
 import { SecondOpinion } from '../sql/secondOpinion.js';
@@ -22,6 +23,7 @@ import { Authenticator, loadServerSecret } from './auth.js';
 import { CancelKeys } from './cancelKeys.js';
 import { handleConnection, type ConnectionControl } from './connection.js';
 import { LoginThrottle } from './loginThrottle.js';
+import { queryBudget } from './threadPool.js';
 
 /**
  * Time node-sql-parser gets per statement before the statement is refused (54001). Its
@@ -69,6 +71,8 @@ export class Gateway {
   private metrics: MetricsServer | null = null;
   private readonly queryLog: QueryLog | null;
   private readonly unregisterGauges: () => void;
+  /** The tenants' rate quotas (plan.queriesPerMinute), kept in <data>/quotas.json across restarts. */
+  private readonly quota: RateQuota;
 
   private constructor(
     readonly config: Config,
@@ -79,13 +83,25 @@ export class Gateway {
     readonly live: LiveRegistry,
     tls: TlsOptions | null,
   ) {
+    // The process's query budget, within libuv's pool (threadPool.ts).
+    const budget = queryBudget(config.maxRunningQueries);
+    if (budget.lowered) {
+      logger.warn(
+        { maxRunningQueries: config.maxRunningQueries, threadPool: budget.poolSize, budget: budget.budget },
+        'UV_THREADPOOL_SIZE leaves too few threads for maxRunningQueries: the budget is lowered',
+      );
+    }
+    this.quota = new RateQuota({
+      file: path.join(config.dataDir, QUOTA_FILE),
+      onError: (message) => logger.warn({ err: message }, 'rate quotas'),
+    });
     const services = {
       gate: new Gate(parser, secondOpinion),
-      engine: new TenantEngine(live, instances),
+      engine: new TenantEngine(live, instances, { memoryLimit: config.sharedMemoryLimit, threads: config.sharedThreads }),
       dataDir: config.dataDir,
       maxQueryBytes: config.maxQueryBytes,
       stats: this.stats,
-      slots: new QuerySlots(),
+      slots: new QuerySlots({ global: budget.budget, rate: this.quota }),
       observe: undefined as ReturnType<typeof statementObserver> | undefined,
     };
     this.queryLog = config.queryLog
@@ -232,6 +248,7 @@ export class Gateway {
     // Let sessions see their sockets close (interrupt, release) before instances go.
     await new Promise((r) => setImmediate(r));
     this.instances.close();
+    await this.quota.close();
     this.unregisterGauges();
     await this.metrics?.close();
     await this.queryLog?.close();
