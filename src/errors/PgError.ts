@@ -8,6 +8,8 @@ export interface PgErrorFields {
   hint?: string;
   /** 1-based character position in the client's query text, as PostgreSQL reports it. */
   position?: number;
+  /** The plan limit that refused the statement (max-rows, memory...), counted as a limit hit. */
+  limit?: string;
 }
 
 /**
@@ -21,6 +23,7 @@ export class PgError extends Error {
   readonly detail: string | undefined;
   readonly hint: string | undefined;
   readonly position: number | undefined;
+  readonly limit: string | undefined;
 
   constructor(code: SqlStateCode, message: string, fields: PgErrorFields = {}) {
     super(message);
@@ -30,6 +33,7 @@ export class PgError extends Error {
     this.detail = fields.detail;
     this.hint = fields.hint;
     this.position = fields.position;
+    this.limit = fields.limit;
   }
 
   static internal(message = 'internal error'): PgError {

@@ -5,7 +5,7 @@
  */
 import type { Token } from '../sql/lexer.js';
 import { fingerprint } from './fingerprint.js';
-import { observeStatement } from './metrics.js';
+import { countLimitHit, observeStatement } from './metrics.js';
 import type { Outcome, QueryLog } from './queryLog.js';
 
 export interface StatementEnd {
@@ -24,6 +24,8 @@ export interface StatementEnd {
   bytes: number;
   outcome: Outcome;
   sqlstate: string;
+  /** The plan limit that refused it, if one did (a limit hit). */
+  limit?: string | undefined;
 }
 
 export type StatementObserver = (e: StatementEnd) => void;
@@ -32,6 +34,7 @@ export type StatementObserver = (e: StatementEnd) => void;
 export function statementObserver(queryLog: QueryLog | null): StatementObserver {
   return (e) => {
     observeStatement(e.tenant, e.outcome, e.sqlstate, e.ms / 1000, e.rows, e.bytes);
+    if (e.limit) countLimitHit(e.tenant, e.limit);
     queryLog?.record({
       time: new Date(e.startedAt).toISOString(),
       tenant: e.tenant,

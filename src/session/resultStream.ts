@@ -261,6 +261,7 @@ function resultCapError(what: string, plan: string, option: string): PgError {
   return new PgError(SqlState.ProgramLimitExceeded, `result exceeds the limit of plan ${plan}: ${what}`, {
     detail: `The plan's ${option} limit applies to each result; the rows sent before this error are not the complete result.`,
     hint: 'Add a LIMIT or a WHERE clause, or aggregate; or read the result in parts.',
+    limit: option,
   });
 }
 

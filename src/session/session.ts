@@ -244,6 +244,7 @@ export class Session {
     w.lastTag = null;
     let sent = 0;
     let sqlstate: string = SqlState.SuccessfulCompletion;
+    let limit: string | undefined;
     let ended = false;
     try {
       for (let r = await body.next(); !r.done; r = await body.next()) {
@@ -253,7 +254,9 @@ export class Session {
       ended = true;
     } catch (e) {
       ended = true;
-      sqlstate = pgErrorFromDuckdb(e, this.services.dataDir).code;
+      const err = pgErrorFromDuckdb(e, this.services.dataDir);
+      sqlstate = err.code;
+      limit = err.limit;
       throw e;
     } finally {
       if (!ended) {
@@ -277,6 +280,7 @@ export class Session {
           bytes: Math.max(0, sent + w.length - pending),
           outcome: sqlstate === SqlState.SuccessfulCompletion ? 'ok' : sqlstate === SqlState.QueryCanceled ? 'cancelled' : 'error',
           sqlstate,
+          limit,
         });
       }
     }
@@ -396,6 +400,7 @@ export class Session {
       throw new PgError(
         SqlState.ProgramLimitExceeded,
         `query text is ${bytes} bytes; the limit is ${limit} bytes (plan ${plan.name})`,
+        { limit: 'max-query-bytes' },
       );
     }
   }
