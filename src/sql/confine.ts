@@ -7,7 +7,8 @@
  *   denylist may be called (settings, files, catalogs of other data, sleeping);
  * - every table reference must resolve to a CTE in scope or to a table the tenant may
  *   read; qualifiers (`public.`, `main.`, the tenant's own catalog) are normalised away;
- * - a reference to a shared table becomes a subquery that holds only the tenant's rows
+ * - a reference to a shared table becomes a subquery that holds only the tenant's rows,
+ *   and one to a table under the plan's history window only the rows inside the window
  *   (shareFilterRewrite), whatever its alias, quoting or qualification;
  * - shapes DuckDB cannot interrupt once running are refused up front.
  *
@@ -23,7 +24,7 @@ import { isObject, str, type AstObject } from './ast.js';
 import type { CatalogTable, GateContext } from './catalog.js';
 import { CATALOG_TABLE_FUNCTIONS, DENIED_ENGINE_CATALOG_FUNCTIONS, STATIC_DB_NAME } from '../catalog/functions.js';
 import type { CatalogRewriter } from './catalogRewrite.js';
-import { shareFilterSubquery, templateSubquery, type ShareFilterTemplates } from './shareFilterRewrite.js';
+import { confinedSubquery, isFiltered, templateSubquery, type ShareFilterTemplates } from './shareFilterRewrite.js';
 
 const QUERY_NODES = new Set(['SELECT_NODE', 'SET_OPERATION_NODE', 'RECURSIVE_CTE_NODE', 'CTE_NODE']);
 
@@ -288,17 +289,19 @@ export class Confiner {
     // PostgreSQL clients write public.t; in DuckDB the schema is main. Unqualified is both.
     ref.catalog_name = '';
     ref.schema_name = '';
-    if (table.tenantColumn) return this.confineShared(ref, table);
+    if (isFiltered(table, this.ctx)) return this.confineRows(ref, table);
     for (const key of ['sample', 'column_name_alias']) ref[key] = this.value(ref[key], scope);
     return ref;
   }
 
-  private confineShared(ref: AstObject, table: CatalogTable): AstObject {
+  /** A shared table, or one under a history window: a subquery of the rows the tenant may see. */
+  private confineRows(ref: AstObject, table: CatalogTable): AstObject {
     if (ref.sample !== null && ref.sample !== undefined) {
-      // TABLESAMPLE would sample across tenants before the filter: sample the subquery instead.
-      throw refuse('TABLESAMPLE on a shared table is not supported; sample a subquery instead');
+      // TABLESAMPLE would sample across tenants (or outside the window) before the filter.
+      const what = table.tenantColumn ? 'a shared table' : 'a table with a history window';
+      throw refuse(`TABLESAMPLE on ${what} is not supported; sample a subquery instead`);
     }
-    return shareFilterSubquery(ref, table, this.ctx, this.templates);
+    return confinedSubquery(ref, table, this.ctx, this.templates);
   }
 
   private expression(e: AstObject, scope: Scope): AstObject {

@@ -25,7 +25,7 @@ import { ANY_EQ_SQL, CatalogRewriter, normaliseText, relex, tokensByOffset, type
 import { RELATIONS, storedName } from '../catalog/relations.js';
 import type { Token } from './lexer.js';
 import { castKey, castParameters, type ParameterCasts } from './parameterCasts.js';
-import { shareFilterSql, templateKey } from './shareFilterRewrite.js';
+import { confinedTableSql, isFiltered, templateKey } from './shareFilterRewrite.js';
 import { VerdictCache } from './verdictCache.js';
 
 /** The engine's parser, injected so that sql/ does not depend on engine/. */
@@ -227,11 +227,50 @@ function sameSet(a: ReadonlySet<string>, b: readonly string[]): boolean {
   return true;
 }
 
+/** Query node types: SELECT and its set operations and CTEs (the only statements that run). */
+const QUERY_NODE_TYPES: ReadonlySet<string> = new Set(['SELECT_NODE', 'SET_OPERATION_NODE', 'RECURSIVE_CTE_NODE', 'CTE_NODE']);
+
+/** A write or an engine command, seen from its first word: refused before any parsing. */
+function refuseWrites(tokens: Token[]): void {
+  const first = tokens[0]?.kind === 'word' ? tokens[0].value : '';
+  if (WRITES.has(first) || ENGINE_COMMANDS.has(first)) throw refuseByKeyword(tokens);
+}
+
+/**
+ * The text DuckDB's parser reads: what it cannot read of PostgreSQL's syntax normalised
+ * away, checked for nesting and for SELECT INTO (a write).
+ */
+function normalised(clientText: string, clientTokens: Token[]): { text: string; tokens: Token[] } {
+  const text = normaliseText(clientText, clientTokens);
+  const tokens = text === clientText ? clientTokens : relex(text);
+  checkNesting(tokens);
+  if (selectInto(tokens)) {
+    throw new PgError(SqlState.ReadOnlySqlTransaction, 'cannot execute SELECT INTO in a read-only transaction', { detail: READ_ONLY_DETAIL });
+  }
+  return { text, tokens };
+}
+
+/** json_serialize_sql's output, read: exactly one statement, or the error PostgreSQL would give. */
+function readOne(json: string, tokens: Token[]): { ast: SerializedAst; statement: AstObject } {
+  if (json.length > MAX_AST_JSON) {
+    // Reading a huge AST would hold the event loop for everyone; no real query needs one.
+    throw new PgError(SqlState.StatementTooComplex, 'statement is too complex (its syntax tree is too large)');
+  }
+  const ast = parseAst(json) as SerializedAst;
+  if (ast.error) throw engineParseError(ast, tokens);
+  const statements = ast.statements ?? [];
+  if (statements.length !== 1) {
+    // The lexer split at top-level semicolons; DuckDB seeing more than one statement
+    // here means the two disagree about the text: refuse rather than guess.
+    throw new PgError(SqlState.SyntaxError, 'cannot read this text as exactly one statement');
+  }
+  return { ast, statement: statements[0]! };
+}
+
 export class Gate {
   private readonly verdicts: VerdictCache<Verdict>;
-  /** Serialised confinement subqueries, by templateKey; refilled when the catalog changes. */
+  /** Serialised confinement subqueries, by templateKey (which names the data's version). */
   private readonly templates = new Map<string, string>();
-  private templatesFor = '';
   private readonly opinionQueues = new Map<string, Promise<void>>();
   /** Serialised confined subqueries of the tenant catalog relations, by tenant then stored name. */
   private readonly catalogTemplates = new Map<string, Map<string, string>>();
@@ -262,34 +301,14 @@ export class Gate {
     session: SessionFacts & { key?: string } = NO_SESSION,
   ): Promise<Verdict> {
     // Cheap refusals first: a write never needs a full parse to be refused.
-    const first = clientTokens[0]?.kind === 'word' ? clientTokens[0].value : '';
-    if (WRITES.has(first) || ENGINE_COMMANDS.has(first)) throw refuseByKeyword(clientTokens);
+    refuseWrites(clientTokens);
     const baseKey = `${ctx.version}\0${ctx.tenantId}\0${castKey(casts)}\0${clientText}`;
     const key = this.sessionDependent.has(baseKey) ? `${baseKey}\0${session.key ?? ''}` : baseKey;
     const cached = this.verdicts.get(key);
     if (cached) return cached;
-    // What DuckDB's parser cannot read of PostgreSQL's syntax is normalised away first.
-    const text = normaliseText(clientText, clientTokens);
-    const tokens = text === clientText ? clientTokens : relex(text);
-
-    checkNesting(tokens);
-    if (selectInto(tokens)) {
-      throw new PgError(SqlState.ReadOnlySqlTransaction, 'cannot execute SELECT INTO in a read-only transaction', { detail: READ_ONLY_DETAIL });
-    }
+    const { text, tokens } = normalised(clientText, clientTokens);
     const [json, opinion] = await Promise.all([this.parser.serialize(text), this.opinion(ctx.tenantId, text)]);
-    if (json.length > MAX_AST_JSON) {
-      // Reading a huge AST would hold the event loop for everyone; no real query needs one.
-      throw new PgError(SqlState.StatementTooComplex, 'statement is too complex (its syntax tree is too large)');
-    }
-    const ast = parseAst(json) as SerializedAst;
-    if (ast.error) throw engineParseError(ast, tokens);
-    const statements = ast.statements ?? [];
-    if (statements.length !== 1) {
-      // The lexer split at top-level semicolons; DuckDB seeing more than one statement
-      // here means the two disagree about the text: refuse rather than guess.
-      throw new PgError(SqlState.SyntaxError, 'cannot read this text as exactly one statement');
-    }
-    const statement = statements[0]!;
+    const { ast, statement } = readOne(json, tokens);
     const columnNames = pgColumnNames(statement);
     await this.ensureTemplates(ctx);
     const catalogTemplates = await this.ensureCatalogTemplates(ctx, tokens);
@@ -298,9 +317,7 @@ export class Gate {
     const pg = new CatalogRewriter(ctx, session, tokens, byOffset, anyEq);
     const { tables, catalog } = new Confiner(ctx, this.templates, pg, catalogTemplates).statement(statement);
     this.compare(opinion, tables, catalog);
-    ast.statements = [castParameters(statement, casts) as AstObject];
-    const sql = await this.parser.deserialize(stringifyAst(ast));
-    await this.checkRoundTrip(sql, ast);
+    const sql = await this.regenerate(ast, statement, casts);
     const verdict: Verdict = { sql, columnNames, sessionDependent: pg.usedSession };
     if (pg.usedSession) {
       if (this.sessionDependent.size > 100_000) this.sessionDependent.clear();
@@ -310,6 +327,35 @@ export class Gate {
       this.verdicts.set(baseKey, verdict, text.length);
     }
     return verdict;
+  }
+
+  /**
+   * The operator's check (the admin database): exactly one SELECT-type statement as
+   * DuckDB reads it, regenerated from its AST like every statement, but not confined:
+   * the admin reads every tenant's data, all of it attached read-only.
+   */
+  async checkReadOnly(clientText: string, clientTokens: Token[], casts: ParameterCasts = []): Promise<Verdict> {
+    refuseWrites(clientTokens);
+    const key = `\0admin\0${castKey(casts)}\0${clientText}`;
+    const cached = this.verdicts.get(key);
+    if (cached) return cached;
+    const { text, tokens } = normalised(clientText, clientTokens);
+    const { ast, statement } = readOne(await this.parser.serialize(text), tokens);
+    const node = (statement as { node?: { type?: unknown } }).node;
+    if (!QUERY_NODE_TYPES.has(String(node?.type))) {
+      throw new PgError(SqlState.ReadOnlySqlTransaction, 'only queries can run on the admin database', { detail: READ_ONLY_DETAIL });
+    }
+    const verdict: Verdict = { sql: await this.regenerate(ast, statement, casts), columnNames: pgColumnNames(statement), sessionDependent: false };
+    this.verdicts.set(key, verdict, text.length);
+    return verdict;
+  }
+
+  /** The SQL that runs: the (confined) AST with its parameters' casts, as DuckDB writes it back. */
+  private async regenerate(ast: SerializedAst, statement: AstObject, casts: ParameterCasts): Promise<string> {
+    ast.statements = [castParameters(statement, casts) as AstObject];
+    const sql = await this.parser.deserialize(stringifyAst(ast));
+    await this.checkRoundTrip(sql, ast);
+    return sql;
   }
 
   private anyEq: Promise<string> | null = null;
@@ -395,16 +441,26 @@ export class Gate {
     }
   }
 
-  /** The confinement subqueries of the context's shared tables, parsed by DuckDB once per catalog. */
+  /**
+   * The confinement subqueries of the context's shared and windowed tables, parsed by
+   * DuckDB once per table, tenant and version of the data.
+   */
   private async ensureTemplates(ctx: GateContext): Promise<void> {
-    if (ctx.isolation !== 'shared') return;
-    if (this.templatesFor !== ctx.version || this.templates.size > MAX_TEMPLATES) {
-      this.templates.clear();
-      this.templatesFor = ctx.version;
-    }
+    if (this.templates.size > MAX_TEMPLATES) this.templates.clear();
     for (const table of ctx.tables.values()) {
       const k = templateKey(table, ctx);
-      if (!this.templates.has(k)) this.templates.set(k, await this.parser.serialize(shareFilterSql(table, ctx)));
+      if (this.templates.has(k)) continue;
+      let sql: string;
+      try {
+        if (!isFiltered(table, ctx)) continue;
+        sql = confinedTableSql(table, ctx);
+      } catch (e) {
+        // A table that cannot be confined is refused when a statement names it, not before.
+        if (e instanceof PgError) continue;
+        throw e;
+      }
+      this.templates.set(k, await this.parser.serialize(sql));
     }
   }
+
 }

@@ -15,11 +15,14 @@ import path from 'node:path';
 import { z } from 'zod';
 import {
   InvalidArgumentError,
+  MAX_IDENTIFIER_LENGTH,
   TenantError,
+  isValidTableName,
   isValidTenantId,
   isValidUserName,
   validatePassword,
   validateTenantId,
+  validateTableName,
   validateTenantName,
   validateUserName,
 } from './ids.js';
@@ -58,6 +61,11 @@ export interface RegistryData {
   shared: { snapshot: string | null };
   /** Plans defined by the operator (`tenantgate plan set`); they replace built-in plans of the same name. */
   plans?: Record<string, Plan>;
+  /**
+   * Declared time columns (`tenantgate history set`), by lower-cased table name: a plan's
+   * history window hides the rows of such a table whose time column is older than the window.
+   */
+  timeColumns?: Record<string, string>;
 }
 
 export const ISOLATIONS: readonly Isolation[] = ['database', 'shared'];
@@ -103,6 +111,7 @@ const registrySchema = z
       snapshot: z.string().regex(SNAPSHOT_FILE_RE, 'not a snapshot file name').nullable(),
     }),
     plans: z.record(z.string(), planSchema).optional(),
+    timeColumns: z.record(z.string().refine(isValidTableName, 'invalid table name'), z.string().min(1).max(MAX_IDENTIFIER_LENGTH)).optional(),
   })
   .superRefine((data, ctx) => {
     for (const [key, p] of Object.entries(data.plans ?? {})) {
@@ -597,6 +606,26 @@ export async function setPlan(registry: Registry, plan: Plan): Promise<boolean> 
     const existed = Object.hasOwn(plans, valid.name);
     plans[valid.name] = valid;
     return existed;
+  });
+}
+
+/**
+ * Declares `column` as the time column of every table named `table` (any tenant's, and the
+ * shared one): plans with a history window hide its rows older than the window. Null
+ * removes the declaration. Returns the previous column, if any.
+ */
+export async function setTimeColumn(registry: Registry, table: string, column: string | null): Promise<string | null> {
+  const key = validateTableName(table).toLowerCase();
+  if (column !== null && (column.trim() === '' || column.length > MAX_IDENTIFIER_LENGTH)) {
+    throw new InvalidArgumentError(`invalid column name ${JSON.stringify(column)}`);
+  }
+  return registry.update((data) => {
+    const cols = (data.timeColumns ??= {});
+    const before = Object.hasOwn(cols, key) ? cols[key]! : null;
+    if (column === null) delete cols[key];
+    else cols[key] = column;
+    if (Object.keys(cols).length === 0) delete data.timeColumns;
+    return before;
   });
 }
 

@@ -126,8 +126,8 @@ export function planCommand(): Command {
       .option('--max-bytes <size>', 'most bytes of rows in one result, e.g. 100MB (or unlimited)')
       .option('--max-concurrent <n>', 'queries of one tenant running at once')
       .option('--max-connections <n>', 'sessions of one tenant open at once (or unlimited)')
-      .option('--queries-per-minute <n>', 'queries per minute (or unlimited; stored, not enforced yet)')
-      .option('--history-days <n>', 'days of history visible (or unlimited; stored, not enforced yet)')
+      .option('--queries-per-minute <n>', 'queries per minute per tenant, counted across restarts (or unlimited)')
+      .option('--history-days <n>', 'days of history visible in tables with a time column, see "history" (or unlimited)')
       .option('--max-users <n>', 'users per tenant (or unlimited)')
       .option('--max-query-bytes <size>', 'longest query text, e.g. 64KB')
       .addHelpText('after', '\nExample:\n  tenantgate plan set team --from pro --max-users 10 --statement-timeout 2min\n'),
