@@ -9,7 +9,7 @@
  */
 import { PgError } from '../errors/PgError.js';
 import { SqlState } from '../errors/sqlstate.js';
-import { TENANT_COLUMN, TENANT_LIST_COLUMN, type CatalogTable, type GateContext } from '../sql/catalog.js';
+import { TENANT_COLUMN, TENANT_LIST_COLUMN, withHistoryWindow, type CatalogTable, type GateContext } from '../sql/catalog.js';
 import { quoteIdent, quoteLiteral } from '../sql/quote.js';
 import type { LiveRegistry } from '../tenants/liveRegistry.js';
 import { getPlan, type Plan } from '../tenants/plans.js';
@@ -182,7 +182,8 @@ export class TenantEngine {
               },
         );
         try {
-          return { lease, context: this.context(tenantId, shared, lease) };
+          // The plan's history window applies to tables with a declared time column, whichever isolation.
+          return { lease, context: withHistoryWindow(this.context(tenantId, shared, lease), plan.historyDays, data.timeColumns) };
         } catch (e) {
           lease.release();
           throw e;
