@@ -11,6 +11,7 @@ import { InvalidArgumentError, TenantError } from '../tenants/ids.js';
 import { UsageError } from './commands/common.js';
 import { demoCommand } from './commands/demo.js';
 import { healthCommand } from './commands/health.js';
+import { historyCommand } from './commands/history.js';
 import { loadCommand } from './commands/load.js';
 import { planCommand } from './commands/plan.js';
 import { serveCliCommand } from './commands/serve.js';
@@ -51,6 +52,7 @@ function buildProgram(): Command {
   program.addCommand(tenantCommand());
   program.addCommand(userCommand());
   program.addCommand(planCommand());
+  program.addCommand(historyCommand());
   program.addCommand(loadCommand());
   program.addCommand(sharedCommand());
   program.addCommand(splitCommand());
