@@ -27,7 +27,11 @@ export interface Plan {
   maxConcurrentQueries: number;
   /** Sessions of the tenant open at once (53300 at login); null = unlimited. */
   maxConnections: number | null;
-  /** Queries per minute (not enforced yet); null = unlimited. */
+  /**
+   * Queries the tenant may start per minute, over all its sessions (a token bucket that
+   * refills continuously and survives a restart; 53400 when empty, after a short wait for
+   * the next token); null = unlimited.
+   */
   queriesPerMinute: number | null;
   /** Days of history the tenant sees (not enforced yet); null = all. */
   historyDays: number | null;
