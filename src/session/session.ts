@@ -328,7 +328,7 @@ export class Session {
   async *step<T>(body: (active: ActiveQuery) => AsyncGenerator<Uint8Array, T>): AsyncGenerator<Uint8Array, T> {
     // The plan as the registry says now: its limits (statement timeout, results, slots) apply to this step.
     const plan = await this.services.engine.plan(this.identity.tenantId);
-    const active = new ActiveQuery(parseDuration(this.settings.get('statement_timeout'), 'ms'), plan);
+    const active = new ActiveQuery(parseDuration(this.settings.get('statement_timeout'), 'ms'), plan, this.identity.tenantId);
     this.active = active;
     try {
       const it = body(active);
