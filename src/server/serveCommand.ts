@@ -8,7 +8,7 @@ import { createDemo, psqlCommandLine } from '../tenants/demo.js';
 import { Registry } from '../tenants/registry.js';
 import { Gateway } from './gateway.js';
 import { createLogger } from './logger.js';
-import { rerunWithThreadPool } from './threadPool.js';
+import { rerunWithThreadPool, threadPoolSize } from './threadPool.js';
 
 export interface ServeOptions {
   data?: string;
@@ -21,8 +21,9 @@ export interface ServeOptions {
 }
 
 export async function serveCommand(opts: ServeOptions): Promise<void> {
-  if (rerunWithThreadPool()) return;
   const config = loadConfig({ data: opts.data, host: opts.host, port: opts.port, config: opts.config, shutdownGrace: opts.shutdownGrace, metricsPort: opts.metricsPort });
+  // libuv's pool for the configured query budget, plus spare threads (threadPool.ts).
+  if (rerunWithThreadPool(threadPoolSize(config.maxRunningQueries))) return;
   const logger = createLogger(config.logLevel);
   const demo = opts.demo ? await createDemo(new Registry(config.dataDir), { ifMissing: true }) : [];
   const gateway = await Gateway.start(config, logger);
