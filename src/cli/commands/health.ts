@@ -15,7 +15,7 @@ Columns: TENANT STATUS PLAN ISOLATION DATA ROWS QUERIES_24H ERRORS_24H LIMIT_HIT
   DATA       snapshot size; a shared tenant: ~ its share of the shared snapshot, by rows
   ROWS       rows of its tables; a shared tenant: its tenant_id rows plus the tenant_ids rows listing it
   usage      from the query log (<data>/querylog/, current and rotated files); "-" when there is none
-  LIMIT_HITS 54000 53400 53200 53300, and 57014 that ran ${pct(t.timeoutFraction)} of the plan's statement timeout
+  LIMIT_HITS 54000 53400 53200 53300, and 57014 after at least ${pct(t.timeoutFraction)} of the plan's statement timeout
 Advice (several may apply; each is explained below the table):
   SCALE_UP   a database tenant's data >= ${pct(t.scaleUpDataFraction)} of the plan's memory, or queries in 24 h
              >= ${pct(t.scaleUpQueryFraction)} of queries-per-minute x 1440, or >= ${t.scaleUpLimitHits} limit hits in 24 h
@@ -78,7 +78,7 @@ function printReport(r: HealthReport): void {
 export function healthCommand(): Command {
   return addDataOption(
     new Command('health')
-      .description("each tenant's data size, usage in the last 24 h (query log) and advice: OK, SCALE_UP, SCALE_DOWN, MOVE")
+      .description("each tenant's data size, usage in the last 24 h (query log) and advice: OK, SCALE_UP, SCALE_DOWN, MOVE, PROBLEM")
       .option('--json', 'print JSON: { generatedAt, windowHours, queryLog, thresholds, summary, tenants: [...] }')
       .addHelpText('after', HELP),
   ).action(async (opts: DataOptions & { json?: boolean }) => {
