@@ -8,6 +8,7 @@
 import { Command, CommanderError } from 'commander';
 import { readFileSync } from 'node:fs';
 import { InvalidArgumentError, TenantError } from '../tenants/ids.js';
+import { adminCommand } from './commands/admin.js';
 import { UsageError } from './commands/common.js';
 import { demoCommand } from './commands/demo.js';
 import { healthCommand } from './commands/health.js';
@@ -58,6 +59,7 @@ function buildProgram(): Command {
   program.addCommand(splitCommand());
   program.addCommand(demoCommand());
   program.addCommand(healthCommand());
+  program.addCommand(adminCommand());
   // addCommand() does not copy settings to commands built elsewhere: apply them to all.
   const configure = (cmd: Command): void => {
     cmd.exitOverride().configureOutput({ outputError: () => undefined }).showSuggestionAfterError(true);

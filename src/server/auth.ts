@@ -14,11 +14,15 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { verifyScramSha256Password, type ScramSha256Data } from 'pg-gateway';
 import type { LiveRegistry } from '../tenants/liveRegistry.js';
+import { ADMIN_DATABASE } from '../tenants/ids.js';
 import { SCRAM_ITERATIONS } from '../tenants/registry.js';
 
 export interface Account {
+  /** The tenant; for an admin, ADMIN_DATABASE. */
   tenantId: string;
   user: string;
+  /** An admin credential: the session reads the admin database. */
+  admin?: boolean;
 }
 
 export interface Credentials {
@@ -63,11 +67,22 @@ export class Authenticator {
   }
 
   async credentials(database: string, user: string): Promise<Credentials> {
+    if (database === ADMIN_DATABASE) {
+      // Only admin credentials open the admin database; a tenant's user is unknown here.
+      const record = (await this.live.current()).admins?.find((u) => u.name === user);
+      if (record) return { scram: record.scram, account: { tenantId: ADMIN_DATABASE, user, admin: true }, suspended: false };
+      return this.madeUp(database, user);
+    }
     const tenant = await this.live.tenant(database);
     const record = tenant?.users.find((u) => u.name === user);
     if (tenant && record) {
       return { scram: record.scram, account: { tenantId: tenant.id, user }, suspended: tenant.status !== 'active' };
     }
+    return this.madeUp(database, user);
+  }
+
+  /** A verifier no password matches, the same for the same names: an unknown login fails like a wrong password. */
+  private madeUp(database: string, user: string): Credentials {
     return {
       scram: {
         salt: this.derive('salt', database, user, 16),

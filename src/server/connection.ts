@@ -28,6 +28,8 @@ import { scramFinalFailure } from './scramFailure.js';
 export interface ConnectionContext {
   id: number;
   services: SessionServices;
+  /** What an admin credential's session runs on: the admin database (read-only, every tenant). */
+  adminServices: SessionServices;
   auth: Authenticator;
   cancelKeys: CancelKeys;
   tls: TlsOptions | null;
@@ -222,16 +224,17 @@ export async function handleConnection(socket: net.Socket, ctx: ConnectionContex
       if (!c?.account) throw new Error('authenticated without an account');
       const account = c.account;
       ctx.throttle.succeed(params.database || params.user, params.user);
+      const services = account.admin ? ctx.adminServices : ctx.services;
       try {
-        leaveTenant = await ctx.services.engine.admitSession(account.tenantId);
+        leaveTenant = await services.engine.admitSession(account.tenantId);
       } catch (e) {
         if (!(e instanceof PgError)) throw e;
         log.info({ tenant: account.tenantId, sqlstate: e.code }, 'login refused: plan limit');
         throw new BackendError({ severity: 'FATAL', code: e.code, message: e.message });
       }
       const appName = params.application_name ?? '';
-      const slog = log.child({ tenant: account.tenantId, user: account.user, app: appName });
-      const s: Session = new Session(ctx.services, { tenantId: account.tenantId, user: account.user, address }, params, slog);
+      const slog = log.child({ tenant: account.tenantId, user: account.user, app: appName, ...(account.admin && { admin: true }) });
+      const s: Session = new Session(services, { tenantId: account.tenantId, user: account.user, address }, params, slog);
       const keys = ctx.cancelKeys.issue(s);
       processId = keys.processId;
       s.pid = keys.processId;

@@ -13,7 +13,11 @@ import { DuckdbParser } from '../engine/parser.js';
 import { QuerySlots } from '../engine/querySlots.js';
 import { QUOTA_FILE, RateQuota } from '../engine/rateQuota.js';
 import { describeTenants, TenantEngine } from '../engine/tenantEngine.js';
+import { AdminEngine } from '../admin/adminEngine.js';
+import type { GateContext } from '../sql/catalog.js';
 import { Gate } from '../sql/gate.js';
+import type { Token } from '../sql/lexer.js';
+import type { ParameterCasts } from '../sql/parameterCasts.js';
 import { SecondOpinion } from '../sql/secondOpinion.js';
 import { LiveRegistry } from '../tenants/liveRegistry.js';
 import { MetricsServer, queryLogDropped, registerLiveGauges } from '../observability/metrics.js';
@@ -61,6 +65,11 @@ function readTls(config: Config): TlsOptions | null {
   return { cert: toArrayBuffer(read(config.tls.cert, 'certificate')), key: toArrayBuffer(read(config.tls.key, 'key')) };
 }
 
+/** This process's temp folder under the data directory (instances' links and spill, catalogs, the admin database). */
+function tempRootOf(config: Config): string {
+  return path.join(config.dataDir, 'tmp', `gateway-${process.pid}`);
+}
+
 export class Gateway {
   private readonly server: net.Server;
   private readonly sockets = new Map<net.Socket, ConnectionControl>();
@@ -73,6 +82,7 @@ export class Gateway {
   private readonly unregisterGauges: () => void;
   /** The tenants' rate quotas (plan.queriesPerMinute), kept in <data>/quotas.json across restarts. */
   private readonly quota: RateQuota;
+  private readonly admin: AdminEngine;
 
   private constructor(
     readonly config: Config,
@@ -95,8 +105,9 @@ export class Gateway {
       file: path.join(config.dataDir, QUOTA_FILE),
       onError: (message) => logger.warn({ err: message }, 'rate quotas'),
     });
+    const gate = new Gate(parser, secondOpinion);
     const services = {
-      gate: new Gate(parser, secondOpinion),
+      gate,
       engine: new TenantEngine(live, instances, { memoryLimit: config.sharedMemoryLimit, threads: config.sharedThreads }),
       dataDir: config.dataDir,
       maxQueryBytes: config.maxQueryBytes,
@@ -115,6 +126,18 @@ export class Gateway {
         })
       : null;
     services.observe = statementObserver(this.queryLog);
+    // The operator's sessions: the same protocol, limits and query log, on the admin database.
+    this.admin = new AdminEngine({
+      live,
+      tempRoot: tempRootOf(config),
+      queryLogDir: this.queryLog ? path.join(config.dataDir, 'querylog') : null,
+      logger,
+    });
+    const adminServices = {
+      ...services,
+      gate: { check: (text: string, tokens: Token[], _ctx: GateContext, casts?: ParameterCasts) => gate.checkReadOnly(text, tokens, casts) },
+      engine: this.admin,
+    };
     this.unregisterGauges = registerLiveGauges({
       connections: () => this.sockets.size,
       running: () => this.stats.running,
@@ -135,6 +158,7 @@ export class Gateway {
       handleConnection(socket, {
         id,
         services,
+        adminServices,
         auth,
         cancelKeys,
         tls,
@@ -155,7 +179,7 @@ export class Gateway {
   static async start(config: Config, logger: Logger): Promise<Gateway> {
     const tls = readTls(config);
     fs.mkdirSync(config.dataDir, { recursive: true });
-    const tempRoot = path.join(config.dataDir, 'tmp', `gateway-${process.pid}`);
+    const tempRoot = tempRootOf(config);
     fs.rmSync(tempRoot, { recursive: true, force: true });
     const parser = await DuckdbParser.create();
     const secondOpinion = SecondOpinion.create({ workers: 2, timeoutMs: SECOND_OPINION_BUDGET_MS });
@@ -247,6 +271,7 @@ export class Gateway {
     await closed;
     // Let sessions see their sockets close (interrupt, release) before instances go.
     await new Promise((r) => setImmediate(r));
+    this.admin.close();
     this.instances.close();
     await this.quota.close();
     this.unregisterGauges();
@@ -254,6 +279,6 @@ export class Gateway {
     await this.queryLog?.close();
     this.parser.close();
     await this.secondOpinion.close();
-    fs.rmSync(path.join(this.config.dataDir, 'tmp', `gateway-${process.pid}`), { recursive: true, force: true });
+    fs.rmSync(tempRootOf(this.config), { recursive: true, force: true });
   }
 }

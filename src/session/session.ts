@@ -13,7 +13,8 @@
 import type { Logger } from 'pino';
 import { pgErrorFromDuckdb } from '../engine/errors.js';
 import type { QuerySlots } from '../engine/querySlots.js';
-import type { TenantEngine } from '../engine/tenantEngine.js';
+import type { TenantLease } from '../engine/tenantEngine.js';
+import type { Plan } from '../tenants/plans.js';
 import { PgError } from '../errors/PgError.js';
 import { SqlState } from '../errors/sqlstate.js';
 import type { SessionFacts } from '../sql/catalogRewrite.js';
@@ -34,9 +35,23 @@ import { SessionSettings } from './settings.js';
 import { Transaction } from './transaction.js';
 import { SIMPLE_RUN } from './wrappedStatements.js';
 
+/**
+ * What a session asks of the engine: its tenant's plan as the registry says now, a lease
+ * on its current data, and a place among its plan's connections (TenantEngine; for the
+ * admin database, AdminEngine).
+ */
+export interface SessionEngine {
+  plan(tenantId: string): Promise<Plan>;
+  lease(tenantId: string): Promise<TenantLease>;
+  admitSession(tenantId: string): Promise<() => void>;
+}
+
+/** What decides whether a statement may run, and what runs (Gate; for the admin, its read-only check). */
+export type StatementGate = Pick<Gate, 'check'>;
+
 export interface SessionServices {
-  gate: Gate;
-  engine: TenantEngine;
+  gate: StatementGate;
+  engine: SessionEngine;
   dataDir: string;
   maxQueryBytes: number;
   /** Live counters the gateway exposes (queries running now). */

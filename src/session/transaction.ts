@@ -5,7 +5,8 @@
  * SET / SET LOCAL undone as PostgreSQL undoes them, and the portals and cursors made in
  * it closed as PostgreSQL closes them (TransactionHooks).
  */
-import type { TenantEngine, TenantLease } from '../engine/tenantEngine.js';
+import type { TenantLease } from '../engine/tenantEngine.js';
+import type { SessionEngine } from './session.js';
 import { PgError } from '../errors/PgError.js';
 import { SqlState } from '../errors/sqlstate.js';
 import type { TransactionStatus } from '../wire/backend.js';
@@ -111,7 +112,7 @@ export class Transaction {
    * The lease a statement reads through: the block's (the first statement of a block takes
    * it), or outside a block a lease of its own, which the caller releases (owned).
    */
-  async lease(engine: TenantEngine, tenantId: string): Promise<{ tl: TenantLease; owned: boolean }> {
+  async lease(engine: SessionEngine, tenantId: string): Promise<{ tl: TenantLease; owned: boolean }> {
     if (this.blockLease) return { tl: this.blockLease.tl, owned: false };
     const tl = await engine.lease(tenantId);
     if (this.status === 'I') return { tl, owned: true };

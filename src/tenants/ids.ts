@@ -25,11 +25,17 @@ const IDENTIFIER_RE = /^[a-z][a-z0-9_]*$/;
 
 export const MAX_IDENTIFIER_LENGTH = 63;
 
+/** The database name the operator's admin credential logs in to (never a tenant's). */
+export const ADMIN_DATABASE = 'tenantgate';
+
 /**
  * Tenant ids become database names inside DuckDB and PostgreSQL clients, so the names of
- * built-in catalogs and schemas are refused, as are the prefixes both systems reserve.
+ * built-in catalogs and schemas are refused, as are the prefixes both systems reserve,
+ * and the admin database's name.
  */
 const RESERVED_TENANT_IDS = new Set([
+  ADMIN_DATABASE,
+  'all_tenants',
   'main',
   'memory',
   'system',

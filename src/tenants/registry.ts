@@ -66,6 +66,8 @@ export interface RegistryData {
    * history window hides the rows of such a table whose time column is older than the window.
    */
   timeColumns?: Record<string, string>;
+  /** The operator's admin credentials (`tenantgate admin passwd`): they open the admin database only. */
+  admins?: UserRecord[];
 }
 
 export const ISOLATIONS: readonly Isolation[] = ['database', 'shared'];
@@ -111,6 +113,7 @@ const registrySchema = z
       snapshot: z.string().regex(SNAPSHOT_FILE_RE, 'not a snapshot file name').nullable(),
     }),
     plans: z.record(z.string(), planSchema).optional(),
+    admins: z.array(userSchema).optional(),
     timeColumns: z.record(z.string().refine(isValidTableName, 'invalid table name'), z.string().min(1).max(MAX_IDENTIFIER_LENGTH)).optional(),
   })
   .superRefine((data, ctx) => {
@@ -606,6 +609,34 @@ export async function setPlan(registry: Registry, plan: Plan): Promise<boolean> 
     const existed = Object.hasOwn(plans, valid.name);
     plans[valid.name] = valid;
     return existed;
+  });
+}
+
+/**
+ * Creates the admin user or replaces its password. Admin users log in to the admin
+ * database only (ADMIN_DATABASE), never to a tenant. Returns whether it existed.
+ */
+export async function setAdminPassword(registry: Registry, userName: string, password: string): Promise<boolean> {
+  validateUserName(userName);
+  validatePassword(password);
+  const scram = await makeVerifier(password);
+  return registry.update((data) => {
+    const admins = (data.admins ??= []);
+    const existing = admins.find((u) => u.name === userName);
+    if (existing) existing.scram = scram;
+    else admins.push({ name: userName, scram, createdAt: now() });
+    return existing !== undefined;
+  });
+}
+
+/** Removes an admin user; an unknown one is a TenantError. */
+export async function removeAdmin(registry: Registry, userName: string): Promise<void> {
+  await registry.update((data) => {
+    const admins = data.admins ?? [];
+    const i = admins.findIndex((u) => u.name === userName);
+    if (i < 0) throw new TenantError(`unknown admin user ${userName}`);
+    admins.splice(i, 1);
+    if (admins.length === 0) delete data.admins;
   });
 }
 
