@@ -4,6 +4,7 @@ import type pg from 'pg';
 import { to as copyTo } from 'pg-copy-streams';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getPlan, type Plan } from '../src/tenants/plans.js';
+import { registry as metricsRegistry } from '../src/observability/metrics.js';
 import { setPlan } from '../src/tenants/registry.js';
 import { pgConnect, rawTypes, sendCancel } from './support/clients.js';
 import { addTestTenant, startGateway, type TestGateway } from './support/gateway.js';
@@ -29,7 +30,8 @@ describe('plan limits', () => {
     await plan('capped', { maxResultRows: 100, maxResultBytes: 4096 });
     await plan('few', { maxConnections: 2 });
     await plan('single', { maxConcurrentQueries: 1 });
-    for (const [id, p] of [['quick', 'quick'], ['capped', 'capped'], ['few', 'few'], ['single', 'single']] as const) {
+    await plan('small', { memoryLimit: '32MB', threads: 1 });
+    for (const [id, p] of [['quick', 'quick'], ['capped', 'capped'], ['few', 'few'], ['single', 'single'], ['small', 'small']] as const) {
       await addTestTenant(gw.registry, id, PW, { plan: p });
     }
   });
@@ -143,6 +145,24 @@ describe('plan limits', () => {
     await plan('capped', { maxResultRows: 200, maxResultBytes: 4096 });
     expect((await c.query('SELECT * FROM range(150) t(i)')).rows).toHaveLength(150);
     await plan('capped', { maxResultRows: 100, maxResultBytes: 4096 });
+    await c.end();
+  });
+
+  it("answers a query over the plan's memory with 53200 naming the limit and the plan; the session goes on", async () => {
+    const c = await connect('small');
+    const hits = async (): Promise<number> =>
+      (await metricsRegistry.getSingleMetric('tenantgate_limit_hits_total')!.get()).values.find(
+        (v) => v.labels.tenant === 'small' && v.labels.limit === 'memory',
+      )?.value ?? 0;
+    const before = await hits();
+    // A list cannot spill to disk: 10 million BIGINTs need more than 32MB.
+    const e = await failure(c.query('SELECT len(list(i)) AS n FROM range(10000000) t(i)'));
+    expect(e?.code).toBe('53200');
+    expect(e?.message).toBe('out of memory: the query needs more than the 32MB memory limit of plan small');
+    expect(e?.detail).toMatch(/failed to allocate/);
+    expect(await hits()).toBe(before + 1);
+    await one(c);
+    expect((await c.query('SELECT len(list(i)) AS n FROM range(1000) t(i)')).rows).toEqual([{ n: '1000' }]);
     await c.end();
   });
 });

@@ -87,6 +87,10 @@ export class AdminEngine {
     return ADMIN_PLAN;
   }
 
+  async memoryScope(_tenantId?: string): Promise<string> {
+    return `the ${ADMIN_PLAN.memoryLimit} memory limit of the admin database`;
+  }
+
   /** Admin sessions are not counted against any plan's connections. */
   async admitSession(_tenantId?: string): Promise<() => void> {
     return () => {};

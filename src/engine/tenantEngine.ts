@@ -153,6 +153,19 @@ export class TenantEngine {
     return getPlan(tenant.plan, data);
   }
 
+  /**
+   * Whose memory a query of the tenant runs in, for the 53200 it gets when that runs out:
+   * its plan's (database isolation), or the shared pool (shared isolation).
+   */
+  async memoryScope(tenantId: string): Promise<string> {
+    const data = await this.live.current();
+    const tenant = Object.hasOwn(data.tenants, tenantId) ? data.tenants[tenantId] : undefined;
+    const plan = getPlan(tenant?.plan ?? 'free', data);
+    return tenant?.isolation === 'shared'
+      ? `the ${this.sharedPool.memoryLimit} memory limit of the shared pool (tenants with shared isolation; plan ${plan.name})`
+      : `the ${plan.memoryLimit} memory limit of plan ${plan.name}`;
+  }
+
   async lease(tenantId: string): Promise<TenantLease> {
     // A snapshot named by the registry can be replaced and unlinked by a load between our
     // read of the registry and the open; the registry then names a newer one: read again.

@@ -43,6 +43,8 @@ import { SIMPLE_RUN } from './wrappedStatements.js';
 export interface SessionEngine {
   plan(tenantId: string): Promise<Plan>;
   lease(tenantId: string): Promise<TenantLease>;
+  /** Whose memory limit the tenant's queries run under, in words ("the 256MB memory limit of plan free"). */
+  memoryScope(tenantId: string): Promise<string>;
   admitSession(tenantId: string): Promise<() => void>;
 }
 
@@ -355,13 +357,26 @@ export class Session {
       }
     } catch (e) {
       active.throwIfInterrupted();
-      throw e;
+      throw await this.outOfMemory(e);
     } finally {
       this.parked = false;
       active.finish();
       if (this.active === active) this.active = null;
       if (this.closed) this.releaseAll();
     }
+  }
+
+  /** DuckDB ran out of the memory the tenant's queries may use: 53200 naming that limit and whose it is. */
+  private async outOfMemory(e: unknown): Promise<unknown> {
+    if (e instanceof PgError) return e;
+    const err = pgErrorFromDuckdb(e, this.services.dataDir);
+    if (err.code !== SqlState.OutOfMemory) return e;
+    const scope = await this.services.engine.memoryScope(this.identity.tenantId);
+    return new PgError(SqlState.OutOfMemory, `out of memory: the query needs more than ${scope}`, {
+      detail: err.message,
+      hint: 'Aggregate or filter earlier, select fewer columns, or ask for a plan with more memory.',
+      limit: 'memory',
+    });
   }
 
   runCommand(cmd: SessionCommand, w: BackendWriter, rowDescription: boolean): void {
