@@ -4,6 +4,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { DuckDriver, type DuckTargetSpec } from './duckDriver.js';
+import { treeCpuSeconds } from './procstat.js';
 import { runPhase, type PhaseResult, type PhaseSpec } from './workloads.js';
 
 type Request = { type: 'init'; spec: DuckTargetSpec } | { type: 'phase'; id: number; spec: PhaseSpec } | { type: 'close' };
@@ -93,7 +94,7 @@ function serve(): void {
       reply({ type: 'ready' });
     } else if (m.type === 'phase') {
       if (!driver) return reply({ type: 'error', id: m.id, message: 'not initialised' });
-      runPhase(driver, m.spec).then(
+      runPhase(driver, m.spec, () => treeCpuSeconds([process.pid])).then(
         (result) => reply({ type: 'result', id: m.id, result }),
         (e: unknown) => reply({ type: 'error', id: m.id, message: e instanceof Error ? e.message : String(e) }),
       );

@@ -17,7 +17,7 @@ import { PgDriver } from './pgDriver.js';
 import { limitNoisyRole, loadPostgres, PG_DATABASE, pgSizes, startBenchPostgres, type BenchPostgres } from './postgres.js';
 import { diskUsage, MemorySampler, treeCpuSeconds, treeMemory } from './procstat.js';
 import { loopStats, renderMarkdown, renderResultsChart, type BenchResults, type ExportStats, type PhaseCost, type TargetResult } from './report.js';
-import { benchPlan, ensureBuild, prepareDataDir, scrapeMetrics, setPlans, startGateway, type LoadedDataDir } from './tenantgate.js';
+import { benchPlan, VICTIM_PLAN, ensureBuild, prepareDataDir, scrapeMetrics, setPlans, startGateway, type LoadedDataDir } from './tenantgate.js';
 import { runPhase, type PhaseResult, type PhaseSpec } from './workloads.js';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -286,11 +286,11 @@ async function main(): Promise<void> {
           name,
           description,
           roots: () => [gw.pid],
-          run: (spec) => runPhase(driver, spec),
+          run: (spec) => runPhase(driver, spec, () => treeCpuSeconds([gw.pid])),
           psqlExport: (t) => driver.psqlExport(t, 120_000),
           limitNoisy: async (victim, noisy) => {
-            await setPlans(dir.registry, { [victim.id]: 'pro', [noisy.id]: 'free' });
-            return 'plan free: 2 queries at once, 2 threads, 256MB, 5 connections (victim: plan pro)';
+            await setPlans(dir.registry, { [victim.id]: VICTIM_PLAN, [noisy.id]: 'free' });
+            return 'plan free: 2 queries at once, 60 a minute, 2 threads, 256MB, 5 connections (victim: pro without its rate quota)';
           },
           metrics: () => scrapeMetrics(gw.metricsPort, metricNames),
           diskBytes: async () => diskUsage(path.join(dir.dataDir, name === 'tenantgate-db' ? 'tenants' : 'shared')),
@@ -374,7 +374,7 @@ async function main(): Promise<void> {
           name,
           description,
           roots: () => [bpg!.postmasterPid()],
-          run: (spec) => runPhase(driver, spec),
+          run: (spec) => runPhase(driver, spec, () => treeCpuSeconds([bpg!.postmasterPid()])),
           psqlExport: (t) => driver.psqlExport(t, 120_000),
           limitNoisy: async (_victim, noisy) => {
             await limitNoisyRole(bpg!, noisy, NOISY_CLIENTS);

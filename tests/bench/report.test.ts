@@ -18,6 +18,8 @@ function loop(p50: number, qps: number): LoopStats {
     errors: {},
     errorSamples: [],
     setupS: 0.1,
+    windowServerCpuS: 5,
+    windowClientCpuS: 2,
     cost,
   };
 }

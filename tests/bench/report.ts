@@ -27,7 +27,23 @@ export interface LoopStats {
   errors: Record<string, number>;
   errorSamples: string[];
   setupS: number;
+  /** Server CPU seconds in the measured window (null: not measured). */
+  windowServerCpuS: number | null;
+  /** The clients' CPU seconds in the measured window (the benchmark's process; in-process: the target itself). */
+  windowClientCpuS: number | null;
   cost: PhaseCost;
+}
+
+/** Server CPU milliseconds per statement completed in the measured window. */
+export function cpuMsPerQuery(s: LoopStats | undefined): number {
+  if (!s || s.completed === 0) return NaN;
+  return ((s.windowServerCpuS ?? s.cost.serverCpuS) * 1000) / s.completed;
+}
+
+/** Cores the server used on average in the measured window. */
+export function serverCores(s: LoopStats | undefined): number {
+  if (!s || s.windowServerCpuS === null || s.durationS <= 0) return NaN;
+  return s.windowServerCpuS / s.durationS;
 }
 
 export interface ExportStats {
@@ -111,6 +127,8 @@ export function loopStats(r: LoopResult, cost: PhaseCost): LoopStats {
     errors: r.errors,
     errorSamples: r.errorSamples,
     setupS: r.setupMs / 1000,
+    windowServerCpuS: r.windowServerCpuS,
+    windowClientCpuS: r.windowClientCpuS,
     cost,
   };
 }
@@ -260,7 +278,7 @@ export function renderMarkdown(res: BenchResults): string {
   out.push('');
   out.push(
     table(
-      ['target', 'queries/s', 'p50 ms', 'p95 ms', 'p99 ms', 'errors', 'server CPU s', 'CPU ms/query', 'client CPU s', 'peak PSS', 'peak RSS', 'disk'],
+      ['target', 'queries/s', 'p50 ms', 'p95 ms', 'p99 ms', 'errors', 'server cores', 'server CPU ms/query', 'client cores', 'peak PSS', 'peak RSS', 'disk'],
       res.targets.map((t) => {
         const d = t.dashboard;
         return [
@@ -270,9 +288,9 @@ export function renderMarkdown(res: BenchResults): string {
           ms(d?.all.p95Ms),
           ms(d?.all.p99Ms),
           errorsText(d),
-          num(d?.cost.serverCpuS, 1),
-          d ? ms((d.cost.serverCpuS * 1000) / Math.max(1, d.completed)) : '–',
-          num(d?.cost.clientCpuS, 1),
+          num(serverCores(d), 2),
+          ms(cpuMsPerQuery(d)),
+          t.name.startsWith('duckdb') ? '–' : num(d && d.windowClientCpuS !== null ? d.windowClientCpuS / d.durationS : NaN, 2),
           mib(t.peakPssBytes),
           mib(t.peakRssBytes),
           mib(t.diskBytes),
@@ -321,6 +339,12 @@ export function renderMarkdown(res: BenchResults): string {
     ),
   );
   out.push('');
+  out.push(
+    'Server CPU per statement at concurrency 1: ' +
+      res.targets.map((t) => `${t.name} ${ms(cpuMsPerQuery(t.warm))} ms`).join(', ') +
+      '.',
+  );
+  out.push('');
   if (hasDb || hasSh) {
     out.push('Overhead: tenantgate\'s warm p50 minus in-process DuckDB\'s p50 for the same statement on the same file (db: tenantgate-db − duckdb-inproc; shared: tenantgate-shared − duckdb-inproc-shared).');
     out.push('');
@@ -340,7 +364,7 @@ export function renderMarkdown(res: BenchResults): string {
           ms(c?.all.p99Ms),
           num(c?.completed),
           errorsText(c),
-          c ? ms((c.cost.serverCpuS * 1000) / Math.max(1, c.completed)) : '–',
+          ms(cpuMsPerQuery(c)),
         ];
       }),
     ),

@@ -13,6 +13,8 @@ import { onCleanup } from './cleanup.js';
 import type { BenchTenant } from './data.js';
 
 export const BENCH_PLAN = 'bench';
+/** The noisy-neighbour victim's plan: pro, without its rate quota (see victimPlan). */
+export const VICTIM_PLAN = 'bench-pro';
 
 /** Newest modification time under a folder (ms). */
 function newestMtime(dir: string): number {
@@ -69,6 +71,15 @@ export function benchPlan(threads: number): Plan {
   return { ...DEFAULT_PLANS.enterprise!, name: BENCH_PLAN, threads, maxConnections: null };
 }
 
+/**
+ * pro's limits without its queries-per-minute quota: the victim runs its dashboard in a
+ * closed loop, far above pro's 600 a minute, and its latency must show the neighbour's
+ * interference, not its own quota.
+ */
+export function victimPlan(): Plan {
+  return { ...DEFAULT_PLANS.pro!, name: VICTIM_PLAN, queriesPerMinute: null };
+}
+
 export interface LoadedDataDir {
   dataDir: string;
   registry: Registry;
@@ -91,6 +102,7 @@ export async function prepareDataDir(
   const t0 = performance.now();
   const registry = new Registry(dataDir);
   await setPlan(registry, benchPlan(threads));
+  await setPlan(registry, victimPlan());
   const verifiers = await Promise.all(tenants.map((t) => makeVerifier(t.password)));
   await registry.update((data) => {
     tenants.forEach((t, i) => {

@@ -53,7 +53,14 @@ export interface LoopResult {
   errorSamples: string[];
   /** Time to connect every session before the loop, ms. */
   setupMs: number;
+  /** CPU seconds of the server (the probe) during the measured window, when probed. */
+  windowServerCpuS: number | null;
+  /** CPU seconds of the process running the clients during the measured window. */
+  windowClientCpuS: number | null;
 }
+
+/** Reads the server's CPU seconds so far (for the measured window's CPU cost). */
+export type CpuProbe = () => number;
 
 export interface ExportResult {
   rows: number;
@@ -96,6 +103,36 @@ class Recorder {
   completed = 0;
   measureFrom = Infinity;
   measureTo = Infinity;
+  private cpu0: [number, NodeJS.CpuUsage] | null = null;
+  private cpuWindow: [number, number] | null = null;
+
+  constructor(private readonly probe?: CpuProbe) {}
+
+  /** Starts (or resumes) counting CPU for the measured window. */
+  cpuStart(): void {
+    if (this.probe && !this.cpu0) this.cpu0 = [this.probe(), process.cpuUsage()];
+  }
+
+  /** Stops (or pauses) counting; the window's CPU is the sum of its start/end spans. */
+  cpuEnd(): void {
+    if (!this.probe || !this.cpu0) return;
+    const c = process.cpuUsage(this.cpu0[1]);
+    const [server, client] = this.cpuWindow ?? [0, 0];
+    this.cpuWindow = [server + this.probe() - this.cpu0[0], client + (c.user + c.system) / 1e6];
+    this.cpu0 = null;
+  }
+
+  /** Calls cpuStart at measureFrom and cpuEnd at measureTo (timers; the loop keeps running). */
+  scheduleCpu(): Promise<void> {
+    const delay = (t: number): number => Math.max(0, t - now());
+    setTimeout(() => this.cpuStart(), delay(this.measureFrom));
+    return new Promise((resolve) =>
+      setTimeout(() => {
+        this.cpuEnd();
+        resolve();
+      }, delay(this.measureTo)),
+    );
+  }
 
   inWindow(t: number): boolean {
     return t >= this.measureFrom && t <= this.measureTo;
@@ -131,6 +168,8 @@ class Recorder {
       errorCount: this.errorCount,
       errorSamples: this.samples,
       setupMs,
+      windowServerCpuS: this.cpuWindow?.[0] ?? null,
+      windowClientCpuS: this.cpuWindow?.[1] ?? null,
     };
   }
 }
@@ -159,13 +198,14 @@ async function closeAll(sessions: Session[]): Promise<void> {
 }
 
 /** connect + SCRAM + first query (SELECT 1) + close, one after another, over the tenants. */
-async function connectPhase(driver: Driver, spec: Extract<PhaseSpec, { kind: 'connect' }>): Promise<LoopResult> {
-  const rec = new Recorder();
+async function connectPhase(driver: Driver, spec: Extract<PhaseSpec, { kind: 'connect' }>, probe?: CpuProbe): Promise<LoopResult> {
+  const rec = new Recorder(probe);
   const select1 = DASHBOARD.find((q) => q.name === 'select_1')!;
   const rnd = prng(1);
   const start = now();
   rec.measureFrom = start;
   rec.measureTo = start + spec.maxMs;
+  rec.cpuStart();
   for (let i = 0; i < spec.iterations && now() < rec.measureTo; i++) {
     const t = spec.tenants[i % spec.tenants.length]!;
     const t0 = now();
@@ -180,6 +220,7 @@ async function connectPhase(driver: Driver, spec: Extract<PhaseSpec, { kind: 'co
       await s?.close().catch(() => undefined);
     }
   }
+  rec.cpuEnd();
   rec.measureTo = now();
   return rec.result(0);
 }
@@ -203,6 +244,7 @@ async function closedLoop(
   const start = now();
   rec.measureFrom = start + warmupMs;
   rec.measureTo = rec.measureFrom + durationMs;
+  const cpuDone = rec.scheduleCpu();
   const idle = sessions.map((_, i) => i);
   const pooled = sessions.length > workers;
   const loop = async (w: number): Promise<void> => {
@@ -232,13 +274,14 @@ async function closedLoop(
     }
   };
   await Promise.all(Array.from({ length: workers }, (_, w) => loop(w)));
+  await cpuDone;
 }
 
-async function dashboardPhase(driver: Driver, spec: Extract<PhaseSpec, { kind: 'dashboard' }>): Promise<LoopResult> {
+async function dashboardPhase(driver: Driver, spec: Extract<PhaseSpec, { kind: 'dashboard' }>, probe?: CpuProbe): Promise<LoopResult> {
   const t0 = now();
   const sessions = await connectAll(driver, spec.tenants);
   const setupMs = now() - t0;
-  const rec = new Recorder();
+  const rec = new Recorder(probe);
   try {
     await closedLoop(sessions, spec.tenants, spec.rows, sessions.length, spec.durationMs, spec.warmupMs, rec, 100);
   } finally {
@@ -247,11 +290,11 @@ async function dashboardPhase(driver: Driver, spec: Extract<PhaseSpec, { kind: '
   return rec.result(setupMs);
 }
 
-async function sweepPhase(driver: Driver, spec: Extract<PhaseSpec, { kind: 'sweep' }>): Promise<LoopResult> {
+async function sweepPhase(driver: Driver, spec: Extract<PhaseSpec, { kind: 'sweep' }>, probe?: CpuProbe): Promise<LoopResult> {
   const t0 = now();
   const sessions = await connectAll(driver, spec.tenants);
   const setupMs = now() - t0;
-  const rec = new Recorder();
+  const rec = new Recorder(probe);
   try {
     await closedLoop(sessions, spec.tenants, spec.rows, Math.min(spec.workers, sessions.length), spec.durationMs, spec.warmupMs, rec, 200);
   } finally {
@@ -261,11 +304,11 @@ async function sweepPhase(driver: Driver, spec: Extract<PhaseSpec, { kind: 'swee
 }
 
 /** Each dashboard statement on its own, concurrency 1, after three unrecorded runs. */
-async function warmPhase(driver: Driver, spec: Extract<PhaseSpec, { kind: 'warm' }>): Promise<LoopResult> {
+async function warmPhase(driver: Driver, spec: Extract<PhaseSpec, { kind: 'warm' }>, probe?: CpuProbe): Promise<LoopResult> {
   const t0 = now();
   const s = await driver.connect(spec.tenant);
   const setupMs = now() - t0;
-  const rec = new Recorder();
+  const rec = new Recorder(probe);
   rec.measureFrom = 0;
   const rnd = prng(300);
   try {
@@ -273,6 +316,7 @@ async function warmPhase(driver: Driver, spec: Extract<PhaseSpec, { kind: 'warm'
       for (let i = 0; i < 3; i++) await s.run(q, spec.tenant.k, spec.rows, rnd).catch(() => 0);
       rec.measureTo = Infinity;
       const end = now() + spec.perQueryMs;
+      rec.cpuStart();
       for (let i = 0; i < spec.maxIterations && now() < end; i++) {
         const a = now();
         try {
@@ -282,6 +326,7 @@ async function warmPhase(driver: Driver, spec: Extract<PhaseSpec, { kind: 'warm'
           rec.fail(q.name, a, e);
         }
       }
+      rec.cpuEnd();
     }
   } finally {
     await s.close();
@@ -311,7 +356,7 @@ async function exportPhase(driver: Driver, spec: Extract<PhaseSpec, { kind: 'exp
  * The victim's dashboard (victimClients sessions, closed loop) while, if `noisy` is given,
  * a noisy tenant runs HEAVY back to back on noisyClients sessions with a statement timeout.
  */
-async function noisyPhase(driver: Driver, spec: Extract<PhaseSpec, { kind: 'noisy' }>): Promise<NoisyResult> {
+async function noisyPhase(driver: Driver, spec: Extract<PhaseSpec, { kind: 'noisy' }>, probe?: CpuProbe): Promise<NoisyResult> {
   const t0 = now();
   const victims = await connectAll(driver, Array.from({ length: spec.victimClients }, () => spec.victim));
   const setupMs = now() - t0;
@@ -346,7 +391,7 @@ async function noisyPhase(driver: Driver, spec: Extract<PhaseSpec, { kind: 'nois
       );
     }
   }
-  const rec = new Recorder();
+  const rec = new Recorder(probe);
   try {
     // The noise starts first: the victim's warm-up also lets it reach its limits.
     await closedLoop(victims, victims.map(() => spec.victim), spec.rows, victims.length, spec.durationMs, spec.warmupMs, rec, 500);
@@ -362,19 +407,20 @@ async function noisyPhase(driver: Driver, spec: Extract<PhaseSpec, { kind: 'nois
   return { victim: rec.result(setupMs), noisy: noisyOut };
 }
 
-export async function runPhase(driver: Driver, spec: PhaseSpec): Promise<PhaseResult> {
+/** Runs one phase; `probe`, when given, measures the server's CPU over the measured window. */
+export async function runPhase(driver: Driver, spec: PhaseSpec, probe?: CpuProbe): Promise<PhaseResult> {
   switch (spec.kind) {
     case 'connect':
-      return { kind: 'connect', result: await connectPhase(driver, spec) };
+      return { kind: 'connect', result: await connectPhase(driver, spec, probe) };
     case 'dashboard':
-      return { kind: 'dashboard', result: await dashboardPhase(driver, spec) };
+      return { kind: 'dashboard', result: await dashboardPhase(driver, spec, probe) };
     case 'warm':
-      return { kind: 'warm', result: await warmPhase(driver, spec) };
+      return { kind: 'warm', result: await warmPhase(driver, spec, probe) };
     case 'export':
       return { kind: 'export', result: await exportPhase(driver, spec) };
     case 'sweep':
-      return { kind: 'sweep', result: await sweepPhase(driver, spec) };
+      return { kind: 'sweep', result: await sweepPhase(driver, spec, probe) };
     case 'noisy':
-      return { kind: 'noisy', result: await noisyPhase(driver, spec) };
+      return { kind: 'noisy', result: await noisyPhase(driver, spec, probe) };
   }
 }
