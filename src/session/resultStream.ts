@@ -206,6 +206,8 @@ export class ResultCursor {
         return { rows, done: false };
       }
       if (this.row >= this.chunkRows) {
+        // Past the end marker nothing is left: no need to ask DuckDB for an empty chunk.
+        if (this.sawEnd) this.ended = true;
         if (this.ended) break;
         const chunk = await this.result.fetchChunk();
         // An interrupted stream just ends: never let that pass for a complete result.
@@ -261,7 +263,7 @@ function resultCapError(what: string, plan: string, option: string): PgError {
   return new PgError(SqlState.ProgramLimitExceeded, `result exceeds the limit of plan ${plan}: ${what}`, {
     detail: `The plan's ${option} limit applies to each result; the rows sent before this error are not the complete result.`,
     hint: 'Add a LIMIT or a WHERE clause, or aggregate; or read the result in parts.',
-    limit: option,
+    limit: option.replace(/-/g, '_'),
   });
 }
 
