@@ -8,7 +8,7 @@ export interface PgErrorFields {
   hint?: string;
   /** 1-based character position in the client's query text, as PostgreSQL reports it. */
   position?: number;
-  /** The plan limit that refused the statement (max-rows, memory...), counted as a limit hit. */
+  /** The plan limit that refused the statement (max_rows, memory...), counted as a limit hit. */
   limit?: string;
 }
 

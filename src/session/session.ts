@@ -430,7 +430,7 @@ export class Session {
       throw new PgError(
         SqlState.ProgramLimitExceeded,
         `query text is ${bytes} bytes; the limit is ${limit} bytes (plan ${plan.name})`,
-        { limit: 'max-query-bytes' },
+        { limit: 'max_query_bytes' },
       );
     }
   }

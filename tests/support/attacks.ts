@@ -7,7 +7,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
-import { addTenant, getTenant } from '../../src/tenants/registry.js';
+import { getPlan } from '../../src/tenants/plans.js';
+import { addTenant, getTenant, setPlan } from '../../src/tenants/registry.js';
 import { loadMultiTenantTable, loadSharedTenantTable } from '../../src/tenants/shared.js';
 import { addTestTenant, writeCsv, type TestGateway } from './gateway.js';
 import { querySharedSnapshot, querySnapshot } from './snapshot.js';
@@ -636,6 +637,10 @@ export async function seedAttackTenants(gw: TestGateway, scratch: string): Promi
   const outDir = path.join(scratch, 'out');
   fs.mkdirSync(outDir);
   const canary = writeCsv(scratch, 'canary.csv', 'secret', [FILE_MARKER]);
+
+  // The attackers run on the free plan's limits, but for its rate: the attacks send far
+  // more than 60 queries a minute, and each must be refused (or answered) for what it is.
+  await setPlan(gw.registry, { ...getPlan('free'), queriesPerMinute: null });
 
   // Database isolation: each tenant its own file.
   await addTestTenant(gw.registry, 'acme', PW, { plan: 'free', sql: databaseSql(SEEDS.acme!) });
