@@ -24,6 +24,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import type { Logger } from 'pino';
+import { ConnectionPool, leaseConnections } from '../engine/connections.js';
 import type { Lease } from '../engine/instances.js';
 import type { TenantLease } from '../engine/tenantEngine.js';
 import { QUERY_LOG_FILE } from '../observability/queryLog.js';
@@ -62,7 +63,7 @@ interface Built {
   instance: DuckDBInstance;
   refs: number;
   superseded: boolean;
-  connections: Set<DuckDBConnection>;
+  pool: ConnectionPool;
 }
 
 export class AdminEngine {
@@ -121,26 +122,19 @@ export class AdminEngine {
 
   private leaseOf(built: Built): Lease {
     let released = false;
-    const mine = new Set<DuckDBConnection>();
+    const conns = leaseConnections(built.pool, () => released);
     return {
       owner: ADMIN_DATABASE,
       key: built.key,
       tables: new Map(),
       meta: undefined,
-      connect: async () => {
-        if (released) throw new Error('lease already released');
-        const conn = await built.instance.connect();
-        mine.add(conn);
-        built.connections.add(conn);
-        return conn;
-      },
+      connect: conns.connect,
+      prepare: conns.prepare,
+      done: conns.done,
       release: () => {
         if (released) return;
         released = true;
-        for (const c of mine) {
-          c.closeSync();
-          built.connections.delete(c);
-        }
+        conns.releaseAll();
         if (--built.refs === 0 && built.superseded) this.closeBuilt(built);
       },
     };
@@ -153,8 +147,7 @@ export class AdminEngine {
 
   private closeBuilt(built: Built): void {
     if (!this.all.delete(built)) return;
-    for (const c of built.connections) c.closeSync();
-    built.connections.clear();
+    built.pool.close();
     built.instance.closeSync();
     fs.rmSync(built.dir, { recursive: true, force: true });
   }
@@ -202,7 +195,7 @@ export class AdminEngine {
         throw e;
       }
       conn.closeSync();
-      const built: Built = { key: registryKey(data), builtAt: Date.now(), dir, instance, refs: 0, superseded: false, connections: new Set() };
+      const built: Built = { key: registryKey(data), builtAt: Date.now(), dir, instance, refs: 0, superseded: false, pool: new ConnectionPool(instance) };
       if (this.closed) {
         instance.closeSync();
         throw new Error('the admin database is closed');

@@ -21,7 +21,8 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { DuckDBInstance, DuckDBTypeId, type DuckDBConnection, type DuckDBType } from '@duckdb/node-api';
+import { DuckDBInstance, DuckDBTypeId, type DuckDBConnection, type DuckDBPreparedStatement, type DuckDBType } from '@duckdb/node-api';
+import { ConnectionPool, leaseConnections } from './connections.js';
 import type { Logger } from 'pino';
 import { CatalogWriter, STATIC_DB, TENANT_DB, staticCatalogSql, tenantCatalogSql, type TenantCatalogInput } from '../catalog/build.js';
 import { quoteIdent, quoteLiteral } from '../sql/quote.js';
@@ -64,8 +65,13 @@ export interface Lease {
   readonly tables: ReadonlyMap<string, TableInfo>;
   /** What DescribeTenants returned as meta when the instance opened. */
   readonly meta: unknown;
-  /** A new connection on the instance; close it (closeSync) when the query is done. */
+  /** A connection for one query: one kept from an earlier query (connections.ts), or a new one. */
   connect(): Promise<DuckDBConnection>;
+  /** The connection's prepared statement for `sql`, made once per connection and kept: never destroy it. */
+  prepare(conn: DuckDBConnection, sql: string): Promise<DuckDBPreparedStatement>;
+  /** The query on `conn` is over: kept for the next one if `reusable` (it ended cleanly), else closed. */
+  done(conn: DuckDBConnection, reusable: boolean): void;
+  /** The lease is over; a connection not given back with done() is closed. */
   release(): void;
 }
 
@@ -115,7 +121,8 @@ interface Entry {
   superseded: boolean;
   /** Closed before its open finished (shutdown): the open's result is closed at once. */
   closed: boolean;
-  connections: Set<DuckDBConnection>;
+  /** The instance's connections, once it is open. */
+  pool?: ConnectionPool;
 }
 
 /**
@@ -198,7 +205,6 @@ export class InstanceCache {
         used: 0,
         superseded: false,
         closed: false,
-        connections: new Set(),
       };
       this.entries.set(key, entry);
       const e = entry;
@@ -233,26 +239,20 @@ export class InstanceCache {
 
   private lease(entry: Entry, { instance, tables, meta }: Opened): Lease {
     let released = false;
-    const mine = new Set<DuckDBConnection>();
+    entry.pool ??= new ConnectionPool(instance);
+    const conns = leaseConnections(entry.pool, () => released);
     return {
       owner: entry.owner,
       key: entry.key,
       tables,
       meta,
-      connect: async () => {
-        if (released) throw new Error('lease already released');
-        const conn = await instance.connect();
-        mine.add(conn);
-        entry.connections.add(conn);
-        return conn;
-      },
+      connect: conns.connect,
+      prepare: conns.prepare,
+      done: conns.done,
       release: () => {
         if (released) return;
         released = true;
-        for (const c of mine) {
-          c.closeSync();
-          entry.connections.delete(c);
-        }
+        conns.releaseAll();
         entry.refs--;
         entry.lastUsed = Date.now();
         entry.used = ++this.clock;
@@ -399,8 +399,7 @@ export class InstanceCache {
     this.entries.delete(entry.key);
     if (this.current.get(entry.owner) === entry.key) this.current.delete(entry.owner);
     const inst = entry.instance;
-    for (const c of entry.connections) c.closeSync();
-    entry.connections.clear();
+    entry.pool?.close();
     if (inst) inst.closeSync();
     fs.rmSync(entry.tempDir, { recursive: true, force: true });
     // Only now that the instance is closed may its catalog file be deleted.

@@ -112,9 +112,10 @@ export class ExtendedQuery {
     let verdict = await services.gate.check(st.text, st.tokens, tl.context, casts, this.host.facts());
     await active.takeSlot(services.slots, tenantId);
     const conn = await tl.lease.connect();
-    active.defer(() => conn.closeSync());
+    let described = false;
+    active.defer(() => tl.lease.done(conn, described && active.reason === null));
     active.conn = conn;
-    let p = await conn.prepare(verdict.sql);
+    let p = await tl.lease.prepare(conn, verdict.sql);
     active.throwIfInterrupted();
     let inferred = parameterTypes(p);
     // A parameter DuckDB cannot type is text, as PostgreSQL resolves an unknown one; one the
@@ -124,7 +125,7 @@ export class ExtendedQuery {
     if (completed.some((c, i) => c !== (casts[i] ?? null))) {
       casts = completed;
       verdict = await services.gate.check(st.text, st.tokens, tl.context, casts, this.host.facts());
-      p = await conn.prepare(verdict.sql);
+      p = await tl.lease.prepare(conn, verdict.sql);
       active.throwIfInterrupted();
       // DuckDB does not always report the type of a cast parameter (one compared with a
       // DECIMAL column, say): the first reading stands then.
@@ -136,7 +137,9 @@ export class ExtendedQuery {
       return declared[i] || (type ? pgFieldTypeFor(type).oid : PG_OID.text);
     });
     const body: QueryBody = { kind: 'query', text: st.text, tokens: st.tokens, casts, verdict, version: tl.context.version };
-    return new PreparedStatement(name, body, oids, named(resultColumns(p, hasNumericParams(body)), verdict.columnNames));
+    const prepared = new PreparedStatement(name, body, oids, named(resultColumns(p, hasNumericParams(body)), verdict.columnNames));
+    described = true;
+    return prepared;
   }
 
   async *bind(msg: Uint8Array, w: BackendWriter): AsyncGenerator<Uint8Array> {
@@ -208,16 +211,16 @@ export class ExtendedQuery {
     await active.takeSlot(services.slots, tenantId);
     const conn = await tl.lease.connect();
     active.defer(() => {
-      if (!handedOver) conn.closeSync();
+      if (!handedOver) tl.lease.done(conn, false);
     });
     active.conn = conn;
     const numericParams = hasNumericParams(body);
+    // Statements come from the connection's own (Lease.prepare), kept for later queries.
     const bindAll = async (sql: string) => {
-      const p = await conn.prepare(sql);
+      const p = await tl.lease.prepare(conn, sql);
       active.throwIfInterrupted();
       const count = parameterTypes(p).length;
       if (count > values.length) {
-        p.destroySync();
         throw new PgError(SqlState.ProtocolViolation, `bind message supplies ${values.length} parameters, but the statement now requires ${count}`);
       }
       // Parameters beyond those the text uses were declared by the client and are not bound.
@@ -236,8 +239,6 @@ export class ExtendedQuery {
       if (marked && cols.length === known + 1 && cols.every((c) => c.type !== null)) {
         run = marked;
         resolved = cols.slice(0, known);
-      } else {
-        marked?.destroySync();
       }
     }
     const endMarker: EndMarker | undefined = run

@@ -117,13 +117,14 @@ export class Portal {
     public run: PortalRun | null,
   ) {}
 
-  /** Gives back the DuckDB side: the connection (and the statement and result on it), the lease. */
+  /** Gives back the DuckDB side: the connection (with the statement and result on it), the lease. */
   release(): void {
     const run = this.run;
     this.run = null;
     if (!run) return;
     if (run.cursor && !this.done) run.conn.interrupt();
-    run.conn.closeSync();
+    // Its connection serves another query only if this one read its result to the end.
+    run.tl.lease.done(run.conn, this.done);
     run.releaseLease?.();
   }
 }

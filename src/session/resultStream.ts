@@ -6,7 +6,7 @@
  * is only fetched once the socket has taken the previous one: memory stays bounded
  * whatever the result size, and a slow client slows its own query only.
  */
-import type { DuckDBConnection, DuckDBResult, DuckDBType, DuckDBValue } from '@duckdb/node-api';
+import type { DuckDBConnection, DuckDBPreparedStatement, DuckDBResult, DuckDBType, DuckDBValue } from '@duckdb/node-api';
 import { numericScaleFollowsValues, resultColumns, type ResultColumn } from '../engine/parameters.js';
 import { PgError } from '../errors/PgError.js';
 import { SqlState } from '../errors/sqlstate.js';
@@ -273,6 +273,8 @@ const verdictColumns = new WeakMap<Verdict, ResultColumn[]>();
 /** The simple protocol: RowDescription, every row, CommandComplete. */
 export async function* streamSelect(
   conn: DuckDBConnection,
+  /** The connection's prepared statement for a SQL text (Lease.prepare: kept for the next query). */
+  prepare: (sql: string) => Promise<DuckDBPreparedStatement>,
   verdict: Verdict,
   w: BackendWriter,
   active: ActiveQuery,
@@ -283,14 +285,12 @@ export async function* streamSelect(
   // renames duplicates): from a prepare, once per verdict.
   let columns = verdictColumns.get(verdict);
   if (!columns) {
-    const prepared = await conn.prepare(verdict.sql);
-    columns = resultColumns(prepared);
-    prepared.destroySync();
+    columns = resultColumns(await prepare(verdict.sql));
     active.throwIfInterrupted();
     verdictColumns.set(verdict, columns);
   }
   const marked = columns.every((c) => c.type !== null);
-  const result = await conn.stream(marked ? withEndMarker(verdict.sql, columns.length) : verdict.sql);
+  const result = await (await prepare(marked ? withEndMarker(verdict.sql, columns.length) : verdict.sql)).stream();
   active.throwIfInterrupted();
   const names = renameColumns(marked ? columns.map((c) => c.name) : result.columnNames(), verdict.columnNames);
   const recheck = async () => void (await conn.run(recheckSql(verdict.sql)));

@@ -471,11 +471,12 @@ export class Session {
     let finished = false;
     active.defer(() => {
       if (!finished) conn.interrupt();
-      conn.closeSync();
+      // A connection kept for the next query must have ended this one cleanly.
+      tl.lease.done(conn, finished && active.reason === null);
     });
     active.conn = conn;
     active.countAsRunning(this.services.stats);
-    const rows = yield* streamSelect(conn, verdict, w, active, this.settings.textFormat());
+    const rows = yield* streamSelect(conn, (sql) => tl.lease.prepare(conn, sql), verdict, w, active, this.settings.textFormat());
     finished = true;
     this.log.info({ rows, ms: Math.round(performance.now() - started) }, 'query done');
   }
