@@ -139,6 +139,25 @@ describe('plan limits', () => {
     await b.end();
   });
 
+  it('makes reading on from an open cursor hold a slot like any query', async () => {
+    const a = await connect('single');
+    const b = await connect('single');
+    await a.query('BEGIN');
+    await a.query('DECLARE cur CURSOR FOR SELECT * FROM range(100000) t(i)');
+    expect((await a.query('FETCH 10 FROM cur')).rows).toHaveLength(10);
+    const long = failure(b.query(ENDLESS_QUERY));
+    await until(() => gw.gateway.runningQueries === 1);
+    // The cursor's result is open in DuckDB, but the tenant's one slot is taken: the FETCH waits, then 53400.
+    const e = await failure(a.query('FETCH 10 FROM cur'));
+    expect(e?.code).toBe('53400');
+    await a.query('ROLLBACK');
+    await sendCancel(gw.port, b);
+    expect((await long)?.code).toBe('57014');
+    await one(a);
+    await a.end();
+    await b.end();
+  });
+
   it('applies a changed plan at the next statement of an open session', async () => {
     const c = await connect('capped');
     expect((await c.query('SELECT * FROM range(150) t(i)').catch((x: PgErr) => x.code)) as unknown).toBe('54000');

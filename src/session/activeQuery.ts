@@ -97,14 +97,16 @@ export class ActiveQuery {
    * Waits for the plan's rate quota, then for one of the tenant's query slots and one of the
    * process's (abandoned on interrupt); held until finish().
    */
-  async takeSlot(slots: QuerySlots, tenantId: string): Promise<void> {
+  async takeSlot(slots: QuerySlots, tenantId: string, opts: { rate?: boolean } = {}): Promise<void> {
     if (this.releaseSlot) return;
     this.tenantId ??= tenantId;
     this.throwIfInterrupted();
     try {
       const plan = this.plan;
       let waitMs = slots.waitMs;
-      if (plan?.queriesPerMinute != null && slots.rate && !this.token) {
+      // A query counts against the rate once, when it starts: reading on from an open
+      // result (a portal's next Execute, a cursor's next FETCH) takes a slot, not a token.
+      if (opts.rate !== false && plan?.queriesPerMinute != null && slots.rate && !this.token) {
         const waited = await this.takeToken(slots.rate, tenantId, plan, waitMs);
         waitMs = Math.max(0, waitMs - waited);
       }

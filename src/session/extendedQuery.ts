@@ -356,6 +356,9 @@ export class ExtendedQuery {
       return { rows: 0, done: true };
     }
     const cursor = yield* this.open(active, portal);
+    // Reading on from a result opened by an earlier step is DuckDB work too: it holds a
+    // slot of the tenant's and of the server's like any query (not a rate token).
+    await active.takeSlot(this.host.services.slots, this.host.tenantId, { rate: false });
     active.conn = portal.run!.conn;
     active.countAsRunning(this.host.services.stats);
     const r = yield* cursor.fetch(w, active, maxRows, write);
