@@ -213,6 +213,7 @@ async function main(): Promise<void> {
   program.parse(process.argv);
   const o = resolveOptions(program.opts());
   const started = new Date();
+  const loadAtStart = os.loadavg()[0]!;
   const deadline = Date.now() + o.maxMinutes * 60_000;
   const stamp = started.toISOString().replace(/[:.]/g, '-').replace(/-\d{3}Z$/, 'Z');
   const outDir = path.resolve(o.out ?? path.join(REPO, '.bench', stamp));
@@ -426,6 +427,7 @@ async function main(): Promise<void> {
       finishedAt: new Date().toISOString(),
       wallS: (performance.now() - T0) / 1000,
       machine: { cpus: cpus.length, model: cpus[0]?.model.trim() ?? 'unknown', memGiB: Math.round(os.totalmem() / 2 ** 30), kernel: os.release() },
+      loadAverage: [loadAtStart, os.loadavg()[0]!],
       node: process.versions.node,
       duckdb: files.duckdbVersion,
       postgres: bpg?.version ?? null,

@@ -168,7 +168,10 @@ export async function loadPostgres(bpg: BenchPostgres, tenants: BenchTenant[], c
       CREATE INDEX orders_tenant_order ON shared.orders (tenant_id, order_id);
       CREATE INDEX orders_tenant_date ON shared.orders (tenant_id, order_date);
       ALTER TABLE shared.orders ENABLE ROW LEVEL SECURITY;
-      CREATE POLICY tenant_rows ON shared.orders FOR SELECT TO tenants USING (tenant_id = current_user);
+      -- current_user is a name, whose collation is "C": compared as it is, or cast to text
+      -- without COLLATE, the policy's qual has a collation the index does not have, and
+      -- every statement scans the whole table instead of the tenant's index range.
+      CREATE POLICY tenant_rows ON shared.orders FOR SELECT TO tenants USING (tenant_id = current_user::text COLLATE "default");
       GRANT USAGE ON SCHEMA shared TO tenants;
       GRANT SELECT ON shared.orders TO tenants;`);
     // VACUUM cannot run in the implicit transaction of a multi-statement query.

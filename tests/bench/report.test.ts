@@ -63,6 +63,7 @@ const results: BenchResults = {
     finishedAt: '2025-01-01T00:10:00Z',
     wallS: 600,
     machine: { cpus: 2, model: 'cpu', memGiB: 24, kernel: '6' },
+    loadAverage: [0.5, 1.5],
     node: '20',
     duckdb: 'v1',
     postgres: '15',
