@@ -14,17 +14,26 @@ const actions: Action[] = [];
 let installed = false;
 let cleaning: Promise<void> | null = null;
 
-/** Registers an undo action; returns a function that runs and unregisters it early. */
-export function onCleanup(name: string, run: () => Promise<void> | void, onExit?: () => void): () => Promise<void> {
+/** Runs a registered action early (and unregisters it); cancel() unregisters it without running it. */
+export type CleanupHandle = (() => Promise<void>) & { cancel(): void };
+
+/** Registers an undo action. */
+export function onCleanup(name: string, run: () => Promise<void> | void, onExit?: () => void): CleanupHandle {
   install();
   const a: Action = { name, run, onExit };
   actions.push(a);
-  return async () => {
+  const forget = (): boolean => {
     const i = actions.indexOf(a);
-    if (i < 0) return;
+    if (i < 0) return false;
     actions.splice(i, 1);
-    await a.run();
+    return true;
   };
+  return Object.assign(
+    async () => {
+      if (forget()) await a.run();
+    },
+    { cancel: () => void forget() },
+  );
 }
 
 /** A temporary folder removed at cleanup (unless keep is set). */
@@ -68,9 +77,15 @@ function install(): void {
     }
     signalled = true;
     process.stderr.write(`bench: ${signal}, cleaning up (processes, clusters, temp folders)...\n`);
-    const hard = setTimeout(() => process.exit(130), 60_000);
+    const hard = setTimeout(() => process.kill(process.pid, 'SIGKILL'), 60_000);
     hard.unref();
-    void cleanupAll().finally(() => process.exit(130));
+    // Everything is stopped and removed by then. The process itself ends with SIGKILL:
+    // a normal exit would wait for DuckDB work still running on the thread pool (a data
+    // generation or a load, which cannot be interrupted from here) to finish first.
+    void cleanupAll().finally(() => {
+      process.stderr.write('bench: cleaned up, exiting\n');
+      process.kill(process.pid, 'SIGKILL');
+    });
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);

@@ -6,6 +6,7 @@
 import { DuckDBInstance } from '@duckdb/node-api';
 import { DEMO_CHANNELS, DEMO_COMMON_PRODUCTS, DEMO_STATUSES } from '../../src/tenants/demo.js';
 import { quoteLiteral } from '../../src/tenants/ids.js';
+import { onCleanup } from './cleanup.js';
 
 export interface BenchTenant {
   /** 1-based tenant number: the seed of its rows and the high part of its order ids. */
@@ -116,6 +117,7 @@ export async function generateFiles(tenants: number, rows: number, parquet: stri
   const t0 = performance.now();
   const instance = await DuckDBInstance.create(':memory:', { threads: String(threads) });
   const conn = await instance.connect();
+  const interrupt = onCleanup('interrupt data generation', () => conn.interrupt());
   try {
     await conn.run(`CREATE TABLE orders_all AS ${ordersSql(tenants, rows)}`);
     await conn.run(`COPY orders_all TO ${quoteLiteral(parquet)} (FORMAT parquet, ROW_GROUP_SIZE 122880)`);
@@ -124,6 +126,7 @@ export async function generateFiles(tenants: number, rows: number, parquet: stri
     const row = n.getRows()[0] ?? [];
     return { parquet, csv, rows: Number(row[0] ?? 0), ms: performance.now() - t0, duckdbVersion: String(row[1] ?? '') };
   } finally {
+    interrupt.cancel();
     conn.closeSync();
     instance.closeSync();
   }
