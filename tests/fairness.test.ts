@@ -4,11 +4,10 @@
 // the slot comes free. Each refusal of a limit is counted in tenantgate_limit_hits_total.
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { registry } from '../src/observability/metrics.js';
-import { getPlan, type Plan } from '../src/tenants/plans.js';
-import { setPlan } from '../src/tenants/registry.js';
+import type { Plan } from '../src/tenants/plans.js';
 import { pgConnect, rawTypes, sendCancel } from './support/clients.js';
 import { addTestTenant, startGateway, type TestGateway } from './support/gateway.js';
+import { answersOne, limitHits, setTestPlan } from './support/limits.js';
 import { ENDLESS_QUERY, until } from './support/wait.js';
 
 const PW = 'fairness-test-password';
@@ -16,20 +15,13 @@ type PgErr = Error & { code?: string; detail?: string; hint?: string };
 
 const failure = (p: Promise<unknown>): Promise<PgErr | null> => p.then(() => null, (e: PgErr) => e);
 
-/** tenantgate_limit_hits_total{tenant, limit} now. */
-async function hits(tenant: string, limit: string): Promise<number> {
-  const { values } = await registry.getSingleMetric('tenantgate_limit_hits_total')!.get();
-  return values.find((v) => v.labels.tenant === tenant && v.labels.limit === limit)?.value ?? 0;
-}
+const hits = limitHits;
 
 describe('the process-wide budget of running queries', () => {
   let gw: TestGateway;
-  const plan = (name: string, limits: Partial<Plan>): Promise<boolean> =>
-    setPlan(gw.registry, { ...getPlan('enterprise'), name, ...limits });
+  const plan = (name: string, limits: Partial<Plan>): Promise<boolean> => setTestPlan(gw, name, limits);
   const connect = (tenant: string): Promise<pg.Client> => pgConnect(gw, { tenant, password: PW }, { types: rawTypes });
-  const one = async (c: pg.Client): Promise<void> => {
-    expect((await c.query('SELECT 1 AS one')).rows).toEqual([{ one: '1' }]);
-  };
+  const one = answersOne;
 
   beforeAll(async () => {
     gw = await startGateway({ maxRunningQueries: 1 });

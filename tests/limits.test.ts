@@ -3,11 +3,10 @@
 import type pg from 'pg';
 import { to as copyTo } from 'pg-copy-streams';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { getPlan, type Plan } from '../src/tenants/plans.js';
-import { registry as metricsRegistry } from '../src/observability/metrics.js';
-import { setPlan } from '../src/tenants/registry.js';
+import type { Plan } from '../src/tenants/plans.js';
 import { pgConnect, rawTypes, sendCancel } from './support/clients.js';
 import { addTestTenant, startGateway, type TestGateway } from './support/gateway.js';
+import { answersOne, limitHits, setTestPlan } from './support/limits.js';
 import { ENDLESS_QUERY, until } from './support/wait.js';
 
 const PW = 'limits-test-password';
@@ -17,12 +16,9 @@ const failure = (p: Promise<unknown>): Promise<PgErr | null> => p.then(() => nul
 
 describe('plan limits', () => {
   let gw: TestGateway;
-  const plan = (name: string, limits: Partial<Plan>): Promise<boolean> =>
-    setPlan(gw.registry, { ...getPlan('enterprise'), name, ...limits });
+  const plan = (name: string, limits: Partial<Plan>): Promise<boolean> => setTestPlan(gw, name, limits);
   const connect = (tenant: string): Promise<pg.Client> => pgConnect(gw, { tenant, password: PW }, { types: rawTypes });
-  const one = async (c: pg.Client): Promise<void> => {
-    expect((await c.query('SELECT 1 AS one')).rows).toEqual([{ one: '1' }]);
-  };
+  const one = answersOne;
 
   beforeAll(async () => {
     gw = await startGateway();
@@ -169,10 +165,7 @@ describe('plan limits', () => {
 
   it("answers a query over the plan's memory with 53200 naming the limit and the plan; the session goes on", async () => {
     const c = await connect('small');
-    const hits = async (): Promise<number> =>
-      (await metricsRegistry.getSingleMetric('tenantgate_limit_hits_total')!.get()).values.find(
-        (v) => v.labels.tenant === 'small' && v.labels.limit === 'memory',
-      )?.value ?? 0;
+    const hits = (): Promise<number> => limitHits('small', 'memory');
     const before = await hits();
     // A list cannot spill to disk: 10 million BIGINTs need more than 32MB.
     const e = await failure(c.query('SELECT len(list(i)) AS n FROM range(10000000) t(i)'));

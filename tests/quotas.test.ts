@@ -8,11 +8,11 @@ import path from 'node:path';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { QUOTA_FILE } from '../src/engine/rateQuota.js';
-import { registry } from '../src/observability/metrics.js';
 import { getPlan } from '../src/tenants/plans.js';
 import { setPlan } from '../src/tenants/registry.js';
 import { expectOk, tg } from './support/cli.js';
 import { pgConnect, rawTypes } from './support/clients.js';
+import { limitHits } from './support/limits.js';
 import { addTestTenant, startGateway, type TestGateway } from './support/gateway.js';
 
 const PW = 'quotas-test-password';
@@ -20,11 +20,7 @@ type PgErr = Error & { code?: string; hint?: string };
 
 const failure = (p: Promise<unknown>): Promise<PgErr | null> => p.then(() => null, (e: PgErr) => e);
 
-/** tenantgate_limit_hits_total{tenant, limit} now. */
-async function hits(tenant: string, limit: string): Promise<number> {
-  const { values } = await registry.getSingleMetric('tenantgate_limit_hits_total')!.get();
-  return values.find((v) => v.labels.tenant === tenant && v.labels.limit === limit)?.value ?? 0;
-}
+const hits = limitHits;
 
 // 3 a minute: a token every 20 s, far more than any wait the gateway allows (2 s) and
 // than a restart takes, so a tenant that used its quota stays refused across the tests.

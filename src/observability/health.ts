@@ -16,6 +16,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import readline from 'node:readline';
 import { quoteIdent } from '../sql/quote.js';
+import { closeQuietly } from '../tenants/snapshots.js';
 import { allPlans, type Plan } from '../tenants/plans.js';
 import type { Isolation, Registry, RegistryData, TenantRecord, TenantStatus } from '../tenants/registry.js';
 import { QUERY_LOG_FILE } from './queryLog.js';
@@ -388,16 +389,7 @@ async function withReadOnly<T>(file: string, threads: number, fn: (conn: DuckDBC
     conn = await instance.connect();
     return await fn(conn);
   } finally {
-    try {
-      conn?.disconnectSync();
-    } catch {
-      // Closing is best effort.
-    }
-    try {
-      instance?.closeSync();
-    } catch {
-      // Same.
-    }
+    await closeQuietly(conn, instance);
   }
 }
 
