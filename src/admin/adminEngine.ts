@@ -24,7 +24,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import type { Logger } from 'pino';
-import { ConnectionPool, leaseConnections } from '../engine/connections.js';
+import { ConnectionPool, poolLease } from '../engine/connections.js';
 import type { Lease } from '../engine/instances.js';
 import type { TenantLease } from '../engine/tenantEngine.js';
 import { QUERY_LOG_FILE } from '../observability/queryLog.js';
@@ -121,23 +121,9 @@ export class AdminEngine {
   }
 
   private leaseOf(built: Built): Lease {
-    let released = false;
-    const conns = leaseConnections(built.pool, () => released);
-    return {
-      owner: ADMIN_DATABASE,
-      key: built.key,
-      tables: new Map(),
-      meta: undefined,
-      connect: conns.connect,
-      prepare: conns.prepare,
-      done: conns.done,
-      release: () => {
-        if (released) return;
-        released = true;
-        conns.releaseAll();
-        if (--built.refs === 0 && built.superseded) this.closeBuilt(built);
-      },
-    };
+    return poolLease({ owner: ADMIN_DATABASE, key: built.key, tables: new Map(), meta: undefined }, built.pool, () => {
+      if (--built.refs === 0 && built.superseded) this.closeBuilt(built);
+    });
   }
 
   private supersede(built: Built): void {

@@ -1,6 +1,6 @@
 import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ConnectionPool, MAX_IDLE_CONNECTIONS, MAX_STATEMENTS_PER_CONNECTION, leaseConnections, preparedFor } from './connections.js';
+import { ConnectionPool, MAX_IDLE_CONNECTIONS, MAX_STATEMENTS_PER_CONNECTION, poolLease, preparedFor } from './connections.js';
 
 describe('connections kept between queries', () => {
   let instance: DuckDBInstance;
@@ -60,13 +60,14 @@ describe('connections kept between queries', () => {
 
   it("closes a lease's connections that were never given back, and refuses new ones after its end", async () => {
     const pool = new ConnectionPool(instance);
-    let released = false;
-    const lease = leaseConnections(pool, () => released);
+    let releases = 0;
+    const lease = poolLease({ owner: 't', key: 'k', tables: new Map(), meta: undefined }, pool, () => releases++);
     const kept = await lease.connect();
     const lost = await lease.connect();
     lease.done(kept, true);
-    released = true;
-    lease.releaseAll();
+    lease.release();
+    lease.release();
+    expect(releases).toBe(1);
     await expect(lost.run('SELECT 1')).rejects.toThrow();
     await expect(lease.connect()).rejects.toThrow('lease already released');
     expect(await pool.take()).toBe(kept);

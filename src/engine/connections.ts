@@ -10,6 +10,7 @@
  * connection whose query failed or was interrupted is closed, never reused.
  */
 import type { DuckDBConnection, DuckDBInstance, DuckDBPreparedStatement } from '@duckdb/node-api';
+import type { Lease } from './instances.js';
 
 /** Idle connections kept per instance. */
 export const MAX_IDLE_CONNECTIONS = 8;
@@ -81,26 +82,31 @@ export class ConnectionPool {
 }
 
 /**
- * The connection side of a Lease over `pool`: connections taken for this lease's queries,
- * given back with done(), and any still out closed by releaseAll() (the lease's end).
+ * A lease on an instance whose connections come from `pool`: connections taken for this
+ * lease's queries are given back with done(); release() closes any still out, then tells
+ * the instance's owner (once).
  */
-export function leaseConnections(pool: ConnectionPool, isReleased: () => boolean) {
+export function poolLease(fields: Pick<Lease, 'owner' | 'key' | 'tables' | 'meta'>, pool: ConnectionPool, onRelease: () => void): Lease {
+  let released = false;
   const mine = new Set<DuckDBConnection>();
   return {
-    connect: async (): Promise<DuckDBConnection> => {
-      if (isReleased()) throw new Error('lease already released');
+    ...fields,
+    connect: async () => {
+      if (released) throw new Error('lease already released');
       const conn = await pool.take();
       mine.add(conn);
       return conn;
     },
     prepare: preparedFor,
-    done: (conn: DuckDBConnection, reusable: boolean): void => {
-      if (!mine.delete(conn)) return;
-      pool.give(conn, reusable);
+    done: (conn, reusable) => {
+      if (mine.delete(conn)) pool.give(conn, reusable);
     },
-    releaseAll: (): void => {
+    release: () => {
+      if (released) return;
+      released = true;
       for (const c of mine) pool.give(c, false);
       mine.clear();
+      onRelease();
     },
   };
 }

@@ -22,7 +22,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { DuckDBInstance, DuckDBTypeId, type DuckDBConnection, type DuckDBPreparedStatement, type DuckDBType } from '@duckdb/node-api';
-import { ConnectionPool, leaseConnections } from './connections.js';
+import { ConnectionPool, poolLease } from './connections.js';
 import type { Logger } from 'pino';
 import { CatalogWriter, STATIC_DB, TENANT_DB, staticCatalogSql, tenantCatalogSql, type TenantCatalogInput } from '../catalog/build.js';
 import { quoteIdent, quoteLiteral } from '../sql/quote.js';
@@ -238,28 +238,14 @@ export class InstanceCache {
   }
 
   private lease(entry: Entry, { instance, tables, meta }: Opened): Lease {
-    let released = false;
     entry.pool ??= new ConnectionPool(instance);
-    const conns = leaseConnections(entry.pool, () => released);
-    return {
-      owner: entry.owner,
-      key: entry.key,
-      tables,
-      meta,
-      connect: conns.connect,
-      prepare: conns.prepare,
-      done: conns.done,
-      release: () => {
-        if (released) return;
-        released = true;
-        conns.releaseAll();
-        entry.refs--;
-        entry.lastUsed = Date.now();
-        entry.used = ++this.clock;
-        if (entry.refs === 0 && entry.superseded) this.closeEntry(entry, 'superseded');
-        else if (entry.refs === 0) this.evictLru(0);
-      },
-    };
+    return poolLease({ owner: entry.owner, key: entry.key, tables, meta }, entry.pool, () => {
+      entry.refs--;
+      entry.lastUsed = Date.now();
+      entry.used = ++this.clock;
+      if (entry.refs === 0 && entry.superseded) this.closeEntry(entry, 'superseded');
+      else if (entry.refs === 0) this.evictLru(0);
+    });
   }
 
   /** Writes the static catalog now (~1 s), so that the first query does not wait for it. */
