@@ -14,6 +14,36 @@ export interface DuckTargetSpec {
   sharedFile?: string;
   threads: number;
   memoryLimit: string;
+  /**
+   * Statements running at once over all instances (the gateway's maxRunningQueries);
+   * further ones wait their turn. Without it, a hundred clients on one instance run a
+   * hundred statements at once, which DuckDB serves worse than a dozen.
+   */
+  maxRunning?: number;
+}
+
+/** A counting semaphore: at most `n` holders, the others wait in order. */
+class Slots {
+  private free: number;
+  private readonly waiting: (() => void)[] = [];
+
+  constructor(n: number) {
+    this.free = n;
+  }
+
+  async take(): Promise<void> {
+    if (this.free > 0) {
+      this.free -= 1;
+      return;
+    }
+    await new Promise<void>((resolve) => this.waiting.push(resolve));
+  }
+
+  give(): void {
+    const next = this.waiting.shift();
+    if (next) next();
+    else this.free += 1;
+  }
 }
 
 function bindable(v: string | number): DuckDBValue {
@@ -26,15 +56,17 @@ class DuckSession implements Session {
   constructor(
     private readonly conn: DuckDBConnection,
     private readonly from: string,
+    private readonly slots: Slots | null,
   ) {}
 
   private async guarded<T>(fn: () => Promise<T>): Promise<T> {
-    if (this.timeoutMs <= 0) return fn();
-    const timer = setTimeout(() => this.conn.interrupt(), this.timeoutMs);
+    await this.slots?.take();
+    const timer = this.timeoutMs > 0 ? setTimeout(() => this.conn.interrupt(), this.timeoutMs) : null;
     try {
       return await fn();
     } finally {
-      clearTimeout(timer);
+      if (timer) clearTimeout(timer);
+      this.slots?.give();
     }
   }
 
@@ -47,15 +79,17 @@ class DuckSession implements Session {
     });
   }
 
-  async exportAll(): Promise<number> {
-    const result = await this.conn.stream(EXPORT_SQL(this.from));
-    let n = 0;
-    for (;;) {
-      const chunk = await result.fetchChunk();
-      if (!chunk || chunk.rowCount === 0) break;
-      n += chunk.getRows().length;
-    }
-    return n;
+  exportAll(): Promise<number> {
+    return this.guarded(async () => {
+      const result = await this.conn.stream(EXPORT_SQL(this.from));
+      let n = 0;
+      for (;;) {
+        const chunk = await result.fetchChunk();
+        if (!chunk || chunk.rowCount === 0) break;
+        n += chunk.getRows().length;
+      }
+      return n;
+    });
   }
 
   async setStatementTimeout(ms: number): Promise<void> {
@@ -73,8 +107,11 @@ class DuckSession implements Session {
 
 export class DuckDriver implements Driver {
   private readonly instances = new Map<string, Promise<DuckDBInstance>>();
+  private readonly slots: Slots | null;
 
-  constructor(private readonly spec: DuckTargetSpec) {}
+  constructor(private readonly spec: DuckTargetSpec) {
+    this.slots = spec.maxRunning ? new Slots(spec.maxRunning) : null;
+  }
 
   private instance(file: string): Promise<DuckDBInstance> {
     let p = this.instances.get(file);
@@ -92,11 +129,11 @@ export class DuckDriver implements Driver {
   async connect(t: BenchTenant): Promise<Session> {
     if (this.spec.sharedFile) {
       const conn = await (await this.instance(this.spec.sharedFile)).connect();
-      return new DuckSession(conn, `(SELECT * EXCLUDE (tenant_id) FROM orders WHERE tenant_id = '${t.id}')`);
+      return new DuckSession(conn, `(SELECT * EXCLUDE (tenant_id) FROM orders WHERE tenant_id = '${t.id}')`, this.slots);
     }
     const file = this.spec.files?.[t.id];
     if (!file) throw new Error(`no snapshot file for tenant ${t.id}`);
-    return new DuckSession(await (await this.instance(file)).connect(), 'orders');
+    return new DuckSession(await (await this.instance(file)).connect(), 'orders', this.slots);
   }
 
   async close(): Promise<void> {

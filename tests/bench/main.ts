@@ -316,8 +316,14 @@ async function main(): Promise<void> {
             files: Object.fromEntries(Object.values(data.tenants).map((t) => [t.id, dir.registry.snapshotPath(t)!])),
             threads: plan.threads,
             memoryLimit: plan.memoryLimit,
+            maxRunning: o.inprocAdmission ? DEFAULTS.maxRunningQueries : undefined,
           }
-        : { sharedFile: dir.registry.sharedSnapshotPath(data)!, threads: DEFAULTS.sharedThreads, memoryLimit: DEFAULTS.sharedMemoryLimit };
+        : {
+            sharedFile: dir.registry.sharedSnapshotPath(data)!,
+            threads: DEFAULTS.sharedThreads,
+            memoryLimit: DEFAULTS.sharedMemoryLimit,
+            maxRunning: o.inprocAdmission ? DEFAULTS.maxRunningQueries : undefined,
+          };
     const worker = await InprocWorker.start(spec, { ...process.env, UV_THREADPOOL_SIZE: String(THREAD_POOL_SIZE) });
     const unregister = onCleanup('stop in-process worker', () => worker.stop(), () => worker.kill());
     try {

@@ -32,11 +32,13 @@ export interface BenchOptions {
   out: string | null;
   keep: boolean;
   rebuild: boolean;
+  /** In-process: at most the gateway's maxRunningQueries statements at once. */
+  inprocAdmission: boolean;
   /** Whole run's budget: phases that would start after it are skipped. */
   maxMinutes: number;
 }
 
-type PresetValues = Omit<BenchOptions, 'preset' | 'targets' | 'out' | 'keep' | 'rebuild' | 'clients'>;
+type PresetValues = Omit<BenchOptions, 'preset' | 'targets' | 'out' | 'keep' | 'rebuild' | 'clients' | 'inprocAdmission'>;
 
 export const PRESET_VALUES: Record<PresetName, PresetValues> = {
   // Every phase on every target, small: a check that the benchmark works (< 2 minutes).
@@ -141,7 +143,8 @@ export function benchCommand(): Command {
     .option('--out <dir>', 'results folder (default: .bench/<timestamp>)')
     .option('--max-minutes <n>', 'time budget of the whole run; phases past it are skipped', positiveNumber('--max-minutes'))
     .option('--keep', 'keep the generated data and data folders (their path is printed)')
-    .option('--rebuild', 'recompile tenantgate even when the build is up to date');
+    .option('--rebuild', 'recompile tenantgate even when the build is up to date')
+    .option('--no-inproc-admission', "in-process targets run every client's statement at once, without the gateway's running-query budget");
 }
 
 export function resolveOptions(raw: Record<string, unknown>): BenchOptions {
@@ -163,6 +166,7 @@ export function resolveOptions(raw: Record<string, unknown>): BenchOptions {
     out: (raw.out as string | undefined) ?? null,
     keep: raw.keep === true,
     rebuild: raw.rebuild === true,
+    inprocAdmission: raw.inprocAdmission !== false,
     maxMinutes: (raw.maxMinutes as number | undefined) ?? p.maxMinutes,
   };
 }

@@ -508,6 +508,13 @@ export function renderResultsChart(res: BenchResults): string {
     { kind: 'bars', title: `Dashboard throughput, ${m.clients} tenants at once`, unit: 'queries/s', groups: ['queries/s'], series: series((t) => t.dashboard?.qps) },
     { kind: 'bars', title: 'Dashboard p95 latency per statement', unit: 'ms', groups: DASHBOARD.map((q) => q.name), series: perQuery((t) => t.dashboard?.perQuery, 'p95Ms'), log: true },
     { kind: 'bars', title: 'Warm p50 latency per statement, concurrency 1', unit: 'ms', groups: DASHBOARD.map((q) => q.name), series: perQuery((t) => t.warm?.perQuery, 'p50Ms'), log: true },
+    {
+      kind: 'bars',
+      title: 'Peak memory of the server processes (PSS)',
+      unit: 'MiB',
+      groups: ['peak PSS'],
+      series: series((t) => (t.peakPssBytes > 0 ? t.peakPssBytes / 2 ** 20 : undefined)),
+    },
   ];
   const sweepTargets = res.targets.filter((t) => t.sweep.length > 0);
   if (sweepTargets.length > 0 && m.sweep.length > 1) {
