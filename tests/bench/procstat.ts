@@ -168,3 +168,16 @@ export function diskUsage(p: string): number {
     return NaN;
   }
 }
+
+/** CPU seconds the whole machine has been busy (all CPUs; /proc/stat), to tell other work apart. */
+export function machineBusySeconds(): number {
+  try {
+    const line = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0]!;
+    const f = line.trim().split(/\s+/).slice(1).map(Number);
+    // user nice system idle iowait irq softirq steal ...: busy is all but idle and iowait.
+    const busy = (f[0] ?? 0) + (f[1] ?? 0) + (f[2] ?? 0) + (f[5] ?? 0) + (f[6] ?? 0) + (f[7] ?? 0);
+    return busy / ticksPerSecond();
+  } catch {
+    return NaN;
+  }
+}

@@ -4,7 +4,7 @@ import { checks, overheads, renderMarkdown, renderResultsChart, type BenchResult
 import { DASHBOARD } from './queries.js';
 import { escapeXml, renderChart } from './svg.js';
 
-const cost = { wallS: 1, serverCpuS: 1, clientCpuS: 0.5, peakPssBytes: 100 * 2 ** 20, peakRssBytes: 120 * 2 ** 20, maxProcesses: 1 };
+const cost = { wallS: 1, serverCpuS: 1, clientCpuS: 0.5, peakPssBytes: 100 * 2 ** 20, peakRssBytes: 120 * 2 ** 20, maxProcesses: 1, otherCores: 0 };
 
 function loop(p50: number, qps: number): LoopStats {
   const s = { count: 100, meanMs: p50, p50Ms: p50, p95Ms: p50 * 2, p99Ms: p50 * 3, maxMs: p50 * 4 };

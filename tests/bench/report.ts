@@ -15,6 +15,8 @@ export interface PhaseCost {
   peakPssBytes: number;
   peakRssBytes: number;
   maxProcesses: number;
+  /** Cores busy with anything but the server and the benchmark during the phase (other work on the machine). */
+  otherCores: number;
 }
 
 export interface LoopStats {
@@ -292,7 +294,7 @@ export function renderMarkdown(res: BenchResults): string {
   out.push('');
   out.push(
     table(
-      ['target', 'queries/s', 'p50 ms', 'p95 ms', 'p99 ms', 'errors', 'server cores', 'server CPU ms/query', 'client cores', 'peak PSS', 'peak RSS', 'disk'],
+      ['target', 'queries/s', 'p50 ms', 'p95 ms', 'p99 ms', 'errors', 'server cores', 'server CPU ms/query', 'client cores', 'other cores', 'peak PSS', 'peak RSS', 'disk'],
       res.targets.map((t) => {
         const d = t.dashboard;
         return [
@@ -305,12 +307,18 @@ export function renderMarkdown(res: BenchResults): string {
           num(serverCores(d), 2),
           ms(cpuMsPerQuery(d)),
           t.name.startsWith('duckdb') ? '–' : num(d && d.windowClientCpuS !== null ? d.windowClientCpuS / d.durationS : NaN, 2),
+          num(d?.cost.otherCores, 2),
           mib(t.peakPssBytes),
           mib(t.peakRssBytes),
           mib(t.diskBytes),
         ];
       }),
     ),
+  );
+  out.push('');
+  out.push(
+    'Server cores: CPU seconds of the server process tree in the measured window divided by its length; client cores: the benchmark process (node-postgres clients); ' +
+      'other cores: the rest of the machine over the whole phase (other work running at the same time; near 0 in a clean run).',
   );
   out.push('');
   out.push('Peak PSS/RSS: the server process tree over the whole run of the target (PostgreSQL: postmaster and all backends summed; RSS counts shared memory once per process, PSS splits it). Idle after start:');
