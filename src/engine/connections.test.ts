@@ -43,6 +43,23 @@ describe('connections kept between queries', () => {
     pool.close();
   });
 
+  it('hands out the idle connection that has the statement prepared already', async () => {
+    const pool = new ConnectionPool(instance);
+    const a = await pool.take();
+    const b = await pool.take();
+    await preparedFor(a, 'SELECT 1 AS on_a');
+    await preparedFor(b, 'SELECT 1 AS on_b');
+    pool.give(a, true);
+    pool.give(b, true);
+    expect(await pool.take('SELECT 1 AS on_a')).toBe(a);
+    pool.give(a, true);
+    expect(await pool.take('SELECT 1 AS on_b')).toBe(b);
+    pool.give(b, true);
+    // Nobody has it: the last one given back.
+    expect(await pool.take('SELECT 1 AS elsewhere')).toBe(b);
+    pool.close();
+  });
+
   it("runs a statement again after an abandoned stream or an interrupt of the idle connection", async () => {
     const pool = new ConnectionPool(instance);
     const conn = await pool.take();

@@ -15,8 +15,12 @@ import type { Lease } from './instances.js';
 /** Idle connections kept per instance. */
 export const MAX_IDLE_CONNECTIONS = 8;
 
-/** Prepared statements kept per connection, least recently used dropped first. */
-export const MAX_STATEMENTS_PER_CONNECTION = 32;
+/**
+ * Prepared statements kept per connection, least recently used dropped first. The shared
+ * instance sees each statement once per tenant (the tenant's id is in its text), so this
+ * is sized for many tenants' dashboards rather than one's.
+ */
+export const MAX_STATEMENTS_PER_CONNECTION = 128;
 
 const statements = new WeakMap<DuckDBConnection, Map<string, DuckDBPreparedStatement>>();
 
@@ -54,9 +58,23 @@ export class ConnectionPool {
 
   constructor(private readonly instance: DuckDBInstance) {}
 
-  async take(): Promise<DuckDBConnection> {
+  /**
+   * A connection for a query: an idle one that has `sql` prepared already if there is one
+   * (statements stay on the connections that ran them), else the last one given back,
+   * else a new one.
+   */
+  async take(sql?: string): Promise<DuckDBConnection> {
     if (this.closed) throw new Error('the instance is closed');
-    const conn = this.idle.pop() ?? (await this.instance.connect());
+    let at = this.idle.length - 1;
+    if (sql !== undefined) {
+      for (let i = at; i >= 0; i--) {
+        if (statements.get(this.idle[i]!)?.has(sql)) {
+          at = i;
+          break;
+        }
+      }
+    }
+    const conn = at >= 0 ? this.idle.splice(at, 1)[0]! : await this.instance.connect();
     this.all.add(conn);
     return conn;
   }
@@ -91,9 +109,9 @@ export function poolLease(fields: Pick<Lease, 'owner' | 'key' | 'tables' | 'meta
   const mine = new Set<DuckDBConnection>();
   return {
     ...fields,
-    connect: async () => {
+    connect: async (sql) => {
       if (released) throw new Error('lease already released');
-      const conn = await pool.take();
+      const conn = await pool.take(sql);
       mine.add(conn);
       return conn;
     },

@@ -65,8 +65,11 @@ export interface Lease {
   readonly tables: ReadonlyMap<string, TableInfo>;
   /** What DescribeTenants returned as meta when the instance opened. */
   readonly meta: unknown;
-  /** A connection for one query: one kept from an earlier query (connections.ts), or a new one. */
-  connect(): Promise<DuckDBConnection>;
+  /**
+   * A connection for one query: one kept from an earlier query (connections.ts), preferably
+   * one that has `sql` (the statement the query will prepare) prepared already, or a new one.
+   */
+  connect(sql?: string): Promise<DuckDBConnection>;
   /** The connection's prepared statement for `sql`, made once per connection and kept: never destroy it. */
   prepare(conn: DuckDBConnection, sql: string): Promise<DuckDBPreparedStatement>;
   /** The query on `conn` is over: kept for the next one if `reusable` (it ended cleanly), else closed. */

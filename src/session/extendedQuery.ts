@@ -111,7 +111,7 @@ export class ExtendedQuery {
     let casts: (string | null)[] = declared.map(castForDeclaredType);
     let verdict = await services.gate.check(st.text, st.tokens, tl.context, casts, this.host.facts());
     await active.takeSlot(services.slots, tenantId);
-    const conn = await tl.lease.connect();
+    const conn = await tl.lease.connect(verdict.sql);
     let described = false;
     active.defer(() => tl.lease.done(conn, described && active.reason === null));
     active.conn = conn;
@@ -209,7 +209,8 @@ export class ExtendedQuery {
         ? body.verdict
         : await services.gate.check(body.text, body.tokens, tl.context, casts, this.host.facts());
     await active.takeSlot(services.slots, tenantId);
-    const conn = await tl.lease.connect();
+    const known = stmt.columns?.every((c) => c.type !== null) ? stmt.columns.length : null;
+    const conn = await tl.lease.connect(known !== null ? withEndMarker(verdict.sql, known) : verdict.sql);
     active.defer(() => {
       if (!handedOver) tl.lease.done(conn, false);
     });
@@ -232,7 +233,6 @@ export class ExtendedQuery {
     // does not type, the statement runs unmarked.
     let run: DuckDBPreparedStatement | null = null;
     let resolved: ResultColumn[] = [];
-    const known = stmt.columns?.every((c) => c.type !== null) ? stmt.columns.length : null;
     if (known !== null) {
       const marked = await bindAll(withEndMarker(verdict.sql, known)).catch(() => null);
       const cols = marked ? resultColumns(marked, numericParams) : [];

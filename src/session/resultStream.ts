@@ -270,6 +270,16 @@ function resultCapError(what: string, plan: string, option: string): PgError {
 /** A verdict's result columns (the same for the same SQL on the same data), as prepared once. */
 const verdictColumns = new WeakMap<Verdict, ResultColumn[]>();
 
+/**
+ * The SQL streamSelect runs for a verdict: with the end marker where its columns are
+ * typed. Before the verdict first ran (its columns unknown), the verdict's own SQL, which
+ * is what is prepared first.
+ */
+export function streamedSql(verdict: Verdict, columns = verdictColumns.get(verdict)): string {
+  if (!columns) return verdict.sql;
+  return columns.every((c) => c.type !== null) ? withEndMarker(verdict.sql, columns.length) : verdict.sql;
+}
+
 /** The simple protocol: RowDescription, every row, CommandComplete. */
 export async function* streamSelect(
   conn: DuckDBConnection,
@@ -290,7 +300,7 @@ export async function* streamSelect(
     verdictColumns.set(verdict, columns);
   }
   const marked = columns.every((c) => c.type !== null);
-  const result = await (await prepare(marked ? withEndMarker(verdict.sql, columns.length) : verdict.sql)).stream();
+  const result = await (await prepare(streamedSql(verdict, columns))).stream();
   active.throwIfInterrupted();
   const names = renameColumns(marked ? columns.map((c) => c.name) : result.columnNames(), verdict.columnNames);
   const recheck = async () => void (await conn.run(recheckSql(verdict.sql)));

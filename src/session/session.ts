@@ -29,7 +29,7 @@ import { ActiveQuery } from './activeQuery.js';
 import { parseDuration } from './duration.js';
 import { ExtendedQuery } from './extendedQuery.js';
 import type { PreparedStatement } from './portals.js';
-import { FLUSH_BYTES, streamSelect } from './resultStream.js';
+import { FLUSH_BYTES, streamSelect, streamedSql } from './resultStream.js';
 import { runSessionCommand } from './sessionCommands.js';
 import { SessionSettings } from './settings.js';
 import { Transaction } from './transaction.js';
@@ -467,7 +467,7 @@ export class Session {
     if (owned) active.defer(() => tl.lease.release());
     const verdict = await this.services.gate.check(st.text, st.tokens, tl.context, [], this.facts());
     await active.takeSlot(this.services.slots, this.identity.tenantId);
-    const conn = await tl.lease.connect();
+    const conn = await tl.lease.connect(streamedSql(verdict));
     let finished = false;
     active.defer(() => {
       if (!finished) conn.interrupt();
