@@ -281,6 +281,7 @@ async function main(): Promise<void> {
     tls: { cert: path.join(certs, 'server.crt'), key: path.join(certs, 'server.key') },
     logLevel: 'warn',
     metricsPort: 0,
+    ...o.gatewayConfig,
   };
   const metricNames = ['tenantgate_instance_cache_', 'tenantgate_instance_open_seconds_sum', 'tenantgate_instance_open_seconds_count', 'tenantgate_instances_open'];
 
@@ -448,6 +449,7 @@ async function main(): Promise<void> {
       commit: gitCommit(),
       tls: 'every network client over verified TLS with SCRAM-SHA-256',
       gatewayBuild,
+      gatewayConfig: o.gatewayConfig,
     },
     load,
     targets: results,

@@ -36,9 +36,11 @@ export interface BenchOptions {
   inprocAdmission: boolean;
   /** Whole run's budget: phases that would start after it are skipped. */
   maxMinutes: number;
+  /** Extra keys of the gateway's configuration file (e.g. maxOpenInstances). */
+  gatewayConfig: Record<string, unknown>;
 }
 
-type PresetValues = Omit<BenchOptions, 'preset' | 'targets' | 'out' | 'keep' | 'rebuild' | 'clients' | 'inprocAdmission'>;
+type PresetValues = Omit<BenchOptions, 'preset' | 'targets' | 'out' | 'keep' | 'rebuild' | 'clients' | 'inprocAdmission' | 'gatewayConfig'>;
 
 export const PRESET_VALUES: Record<PresetName, PresetValues> = {
   // Every phase on every target, small: a check that the benchmark works (< 2 minutes).
@@ -144,6 +146,16 @@ export function benchCommand(): Command {
     .option('--max-minutes <n>', 'time budget of the whole run; phases past it are skipped', positiveNumber('--max-minutes'))
     .option('--keep', 'keep the generated data and data folders (their path is printed)')
     .option('--rebuild', 'recompile tenantgate even when the build is up to date')
+    .option('--gateway-config <json>', 'keys merged into the gateway\'s configuration file, e.g. \'{"maxOpenInstances": 1100}\'', (v: string) => {
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(v);
+      } catch {
+        throw new InvalidArgumentError('--gateway-config must be a JSON object');
+      }
+      if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new InvalidArgumentError('--gateway-config must be a JSON object');
+      return parsed as Record<string, unknown>;
+    })
     .option('--no-inproc-admission', "in-process targets run every client's statement at once, without the gateway's running-query budget");
 }
 
@@ -167,6 +179,7 @@ export function resolveOptions(raw: Record<string, unknown>): BenchOptions {
     keep: raw.keep === true,
     rebuild: raw.rebuild === true,
     inprocAdmission: raw.inprocAdmission !== false,
+    gatewayConfig: (raw.gatewayConfig as Record<string, unknown> | undefined) ?? {},
     maxMinutes: (raw.maxMinutes as number | undefined) ?? p.maxMinutes,
   };
 }

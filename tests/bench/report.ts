@@ -112,6 +112,8 @@ export interface BenchResults {
     commit: string;
     tls: string;
     gatewayBuild: string;
+    /** Keys given to the gateway's configuration besides TLS, log level and metrics. */
+    gatewayConfig?: Record<string, unknown>;
   };
   load: Record<string, number>;
   targets: TargetResult[];
@@ -283,7 +285,8 @@ export function renderMarkdown(res: BenchResults): string {
     `Machine: ${m.machine.cpus} × ${m.machine.model}, ${m.machine.memGiB} GiB, Linux ${m.machine.kernel}; Node ${m.node}; ` +
       `DuckDB ${m.duckdb}; PostgreSQL ${m.postgres ?? '–'}; commit ${m.commit}; ${m.tls}. ` +
       `Clients and servers share the machine (loopback). Run took ${num(m.wallS)} s; ` +
-      `load average ${num(m.loadAverage[0], 1)} at the start, ${num(m.loadAverage[1], 1)} at the end.`,
+      `load average ${num(m.loadAverage[0], 1)} at the start, ${num(m.loadAverage[1], 1)} at the end.` +
+      (m.gatewayConfig && Object.keys(m.gatewayConfig).length > 0 ? ` Gateway configuration: \`${JSON.stringify(m.gatewayConfig)}\`.` : ''),
   );
   out.push('');
   out.push('Targets:');
@@ -441,7 +444,7 @@ export function renderMarkdown(res: BenchResults): string {
           gwMetrics
             .map((t) => {
               const x = t.metrics.sweep!;
-              return `${t.name} ${num(x.tenantgate_instance_cache_hits_total)} hits, ${num(x.tenantgate_instance_cache_misses_total)} misses, ${num(x.tenantgate_instance_cache_evictions_total)} evictions`;
+              return `${t.name} ${num(x.tenantgate_instance_cache_hits_total ?? 0)} hits, ${num(x.tenantgate_instance_cache_misses_total ?? 0)} misses, ${num(x.tenantgate_instance_cache_evictions_total ?? 0)} evictions`;
             })
             .join('; ') +
           '.',
