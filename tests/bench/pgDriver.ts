@@ -2,8 +2,8 @@
 // PostgreSQL alike), and psql for the export.
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import pg from 'pg';
+import { sendCancel } from '../support/clients.js';
 import type { BenchTenant } from './data.js';
 import { EXPORT_SQL, type BenchQuery } from './queries.js';
 import type { Driver, Session } from './workloads.js';
@@ -18,22 +18,6 @@ export interface PgTarget {
   options?(t: BenchTenant): string | undefined;
 }
 
-/** A CancelRequest in plaintext, as libpq sends it. */
-function sendCancel(host: string, port: number, processID: number, secretKey: number): Promise<void> {
-  return new Promise((resolve) => {
-    const s = net.connect(port, host, () => {
-      const m = Buffer.alloc(16);
-      m.writeInt32BE(16, 0);
-      m.writeInt32BE(80877102, 4);
-      m.writeInt32BE(processID, 8);
-      m.writeInt32BE(secretKey, 12);
-      s.end(m);
-    });
-    s.on('error', () => resolve());
-    s.on('close', () => resolve());
-    s.setTimeout(5000, () => s.destroy());
-  });
-}
 
 class PgSession implements Session {
   constructor(
@@ -58,7 +42,7 @@ class PgSession implements Session {
 
   async cancel(): Promise<void> {
     const { processID, secretKey } = this.client as unknown as { processID?: number; secretKey?: number };
-    if (processID !== undefined && secretKey !== undefined) await sendCancel(this.target.host, this.target.port, processID, secretKey);
+    if (processID !== undefined && secretKey !== undefined) await sendCancel(this.target.port, null, { processID, secretKey }, this.target.host);
   }
 
   async close(): Promise<void> {

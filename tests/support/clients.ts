@@ -30,13 +30,18 @@ export async function pgConnect(gw: TestGateway, login: Login, extra: Partial<pg
 
 /**
  * A CancelRequest in plaintext, as libpq sends it, for the session with this process id
- * and secret key (a node-postgres client's own, by default); resolves when the gateway
- * has closed the cancel connection.
+ * and secret key (a node-postgres client's own, by default); resolves when the server
+ * has closed the cancel connection (or it failed, or 5 s passed).
  */
-export async function sendCancel(port: number, client: pg.Client, keys?: { processID: number; secretKey: number }): Promise<void> {
+export async function sendCancel(
+  port: number,
+  client: pg.Client | null,
+  keys?: { processID: number; secretKey: number },
+  host = '127.0.0.1',
+): Promise<void> {
   const { processID, secretKey } = keys ?? (client as unknown as { processID: number; secretKey: number });
   await new Promise<void>((resolve) => {
-    const s = net.connect(port, '127.0.0.1', () => {
+    const s = net.connect(port, host, () => {
       const m = Buffer.alloc(16);
       m.writeInt32BE(16, 0);
       m.writeInt32BE(80877102, 4);
@@ -44,7 +49,9 @@ export async function sendCancel(port: number, client: pg.Client, keys?: { proce
       m.writeInt32BE(secretKey, 12);
       s.end(m);
     });
+    s.on('error', () => resolve());
     s.on('close', () => resolve());
+    s.setTimeout(5000, () => s.destroy());
   });
 }
 
