@@ -2,8 +2,9 @@
 // registry (registry.json, "plans") defines a plan of the same name; operators add and
 // change plans with `tenantgate plan set`, and a running gateway picks the change up at
 // the next login or statement (the registry reloads live). The engine applies
-// memoryLimit/threads to the tenant's DuckDB instance; the session enforces the rest;
-// `user add` enforces maxUsers.
+// memoryLimit/threads to the tenant's DuckDB instance; the gate applies historyDays (the
+// history window); the session and its query slots enforce the rest; `user add` enforces
+// maxUsers.
 import { z } from 'zod';
 import { InvalidArgumentError } from './ids.js';
 
@@ -33,7 +34,7 @@ export interface Plan {
    * the next token); null = unlimited.
    */
   queriesPerMinute: number | null;
-  /** Days of history the tenant sees (not enforced yet); null = all. */
+  /** Days of history the tenant sees in tables with a declared time column (the history window); null = all. */
   historyDays: number | null;
 }
 
