@@ -187,34 +187,24 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
   if (!tls && !allowPlaintext) {
     throw new ConfigError('tls is null and allowPlaintext is false: no client could connect');
   }
-  return Object.freeze({
+  // A key the file (or the overrides) sets replaces its default; flags and the environment
+  // are layered over the few keys they can set.
+  const { data: _data, ...given } = merged;
+  const set = Object.fromEntries(Object.entries(given).filter(([, v]) => v !== undefined)) as Partial<Omit<Config, 'dataDir'>>;
+  const config: Config = {
+    ...DEFAULTS,
+    ...set,
     host: flags.host ?? merged.host ?? DEFAULTS.host,
     port: flags.port !== undefined ? parsePort(flags.port) : (merged.port ?? DEFAULTS.port),
     dataDir: path.resolve(dataDir),
     tls: tls ? Object.freeze({ ...tls }) : null,
     allowPlaintext,
-    logLevel: merged.logLevel ?? DEFAULTS.logLevel,
-    maxQueryBytes: merged.maxQueryBytes ?? DEFAULTS.maxQueryBytes,
-    authTimeoutMs: merged.authTimeoutMs ?? DEFAULTS.authTimeoutMs,
-    instanceIdleMs: merged.instanceIdleMs ?? DEFAULTS.instanceIdleMs,
-    maxOpenInstances: merged.maxOpenInstances ?? DEFAULTS.maxOpenInstances,
-    maxRunningQueries: merged.maxRunningQueries ?? DEFAULTS.maxRunningQueries,
-    sharedMemoryLimit: merged.sharedMemoryLimit ?? DEFAULTS.sharedMemoryLimit,
-    sharedThreads: merged.sharedThreads ?? DEFAULTS.sharedThreads,
     shutdownGraceMs:
       flags.shutdownGrace !== undefined
         ? parseMs('shutdown grace', flags.shutdownGrace)
         : env.TENANTGATE_SHUTDOWN_GRACE_MS !== undefined
           ? parseMs('TENANTGATE_SHUTDOWN_GRACE_MS', env.TENANTGATE_SHUTDOWN_GRACE_MS)
           : (merged.shutdownGraceMs ?? DEFAULTS.shutdownGraceMs),
-    loginMaxFailuresPerAddress: merged.loginMaxFailuresPerAddress ?? DEFAULTS.loginMaxFailuresPerAddress,
-    loginMaxFailuresPerUser: merged.loginMaxFailuresPerUser ?? DEFAULTS.loginMaxFailuresPerUser,
-    loginFailureWindowMs: merged.loginFailureWindowMs ?? DEFAULTS.loginFailureWindowMs,
-    loginLockoutMs: merged.loginLockoutMs ?? DEFAULTS.loginLockoutMs,
-    queryLog: merged.queryLog ?? DEFAULTS.queryLog,
-    queryLogMaxFileBytes: merged.queryLogMaxFileBytes ?? DEFAULTS.queryLogMaxFileBytes,
-    queryLogKeepFiles: merged.queryLogKeepFiles ?? DEFAULTS.queryLogKeepFiles,
-    queryLogMaxTextBytes: merged.queryLogMaxTextBytes ?? DEFAULTS.queryLogMaxTextBytes,
     metricsPort:
       flags.metricsPort !== undefined
         ? parsePort(flags.metricsPort)
@@ -223,6 +213,6 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
           : merged.metricsPort !== undefined
             ? merged.metricsPort
             : DEFAULTS.metricsPort,
-    metricsHost: merged.metricsHost ?? DEFAULTS.metricsHost,
-  });
+  };
+  return Object.freeze(config);
 }
