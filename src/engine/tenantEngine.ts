@@ -12,6 +12,7 @@ import { SqlState } from '../errors/sqlstate.js';
 import { TENANT_COLUMN, TENANT_LIST_COLUMN, withHistoryWindow, type CatalogTable, type GateContext } from '../sql/catalog.js';
 import { quoteIdent, quoteLiteral } from '../sql/quote.js';
 import type { LiveRegistry } from '../tenants/liveRegistry.js';
+import type { RegistryData, TenantRecord } from '../tenants/registry.js';
 import { getPlan, type Plan } from '../tenants/plans.js';
 import { countLimitHit } from '../observability/metrics.js';
 import type { DuckDBConnection } from '@duckdb/node-api';
@@ -143,13 +144,19 @@ export class TenantEngine {
     };
   }
 
-  /** The tenant's plan as the registry says now. */
-  async plan(tenantId: string): Promise<Plan> {
+  /** The registry now, and the tenant in it; FATAL 28000 when the tenant was removed. */
+  private async registered(tenantId: string): Promise<{ data: RegistryData; tenant: TenantRecord }> {
     const data = await this.live.current();
     const tenant = Object.hasOwn(data.tenants, tenantId) ? data.tenants[tenantId] : undefined;
     if (!tenant) {
       throw new PgError(SqlState.InvalidAuthorizationSpecification, 'this tenant no longer exists', { severity: 'FATAL' });
     }
+    return { data, tenant };
+  }
+
+  /** The tenant's plan as the registry says now. */
+  async plan(tenantId: string): Promise<Plan> {
+    const { data, tenant } = await this.registered(tenantId);
     return getPlan(tenant.plan, data);
   }
 
@@ -158,10 +165,9 @@ export class TenantEngine {
    * its plan's (database isolation), or the shared pool (shared isolation).
    */
   async memoryScope(tenantId: string): Promise<string> {
-    const data = await this.live.current();
-    const tenant = Object.hasOwn(data.tenants, tenantId) ? data.tenants[tenantId] : undefined;
-    const plan = getPlan(tenant?.plan ?? 'free', data);
-    return tenant?.isolation === 'shared'
+    const { data, tenant } = await this.registered(tenantId);
+    const plan = getPlan(tenant.plan, data);
+    return tenant.isolation === 'shared'
       ? `the ${this.sharedPool.memoryLimit} memory limit of the shared pool (tenants with shared isolation; plan ${plan.name})`
       : `the ${plan.memoryLimit} memory limit of plan ${plan.name}`;
   }
@@ -170,11 +176,7 @@ export class TenantEngine {
     // A snapshot named by the registry can be replaced and unlinked by a load between our
     // read of the registry and the open; the registry then names a newer one: read again.
     for (let attempt = 0; ; attempt++) {
-      const data = await this.live.current();
-      const tenant = Object.hasOwn(data.tenants, tenantId) ? data.tenants[tenantId] : undefined;
-      if (!tenant) {
-        throw new PgError(SqlState.InvalidAuthorizationSpecification, 'this tenant no longer exists', { severity: 'FATAL' });
-      }
+      const { data, tenant } = await this.registered(tenantId);
       if (tenant.status !== 'active') {
         throw new PgError(SqlState.InvalidAuthorizationSpecification, `tenant "${tenantId}" is suspended`, { severity: 'FATAL' });
       }
