@@ -209,8 +209,12 @@ export class ExtendedQuery {
         ? body.verdict
         : await services.gate.check(body.text, body.tokens, tl.context, casts, this.host.facts());
     await active.takeSlot(services.slots, tenantId);
+    // What runs carries an end marker (resultStream.ts withEndMarker). Its column count is
+    // the statement's, as Parse found it; where that is unknown, or the marked statement
+    // does not type, the statement runs unmarked.
     const known = stmt.columns?.every((c) => c.type !== null) ? stmt.columns.length : null;
-    const conn = await tl.lease.connect(known !== null ? withEndMarker(verdict.sql, known) : verdict.sql);
+    const markedSql = known !== null ? withEndMarker(verdict.sql, known) : null;
+    const conn = await tl.lease.connect(markedSql ?? verdict.sql);
     active.defer(() => {
       if (!handedOver) tl.lease.done(conn, false);
     });
@@ -228,13 +232,10 @@ export class ExtendedQuery {
       for (let i = 0; i < count; i++) bindParameter(p, i + 1, values[i]!);
       return p;
     };
-    // What runs carries an end marker (resultStream.ts withEndMarker). Its column count is
-    // the statement's, as Parse found it; where that is unknown, or the marked statement
-    // does not type, the statement runs unmarked.
     let run: DuckDBPreparedStatement | null = null;
     let resolved: ResultColumn[] = [];
-    if (known !== null) {
-      const marked = await bindAll(withEndMarker(verdict.sql, known)).catch(() => null);
+    if (known !== null && markedSql !== null) {
+      const marked = await bindAll(markedSql).catch(() => null);
       const cols = marked ? resultColumns(marked, numericParams) : [];
       if (marked && cols.length === known + 1 && cols.every((c) => c.type !== null)) {
         run = marked;
